@@ -1,0 +1,1 @@
+"""The ``openbureau`` command line: a thin layer over :class:`openbureau.context.Context`."""

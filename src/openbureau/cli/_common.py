@@ -1,0 +1,59 @@
+"""What every command shares: the console, the context, the error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from openbureau.context import Context
+from openbureau.errors import OpenBureauError
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class State:
+    debug: bool = False
+
+
+state = State()
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Turn OpenBureau errors into one red ``Error:`` line and exit code 1 (traceback with --debug)."""
+    try:
+        yield
+    except OpenBureauError as e:
+        if state.debug:
+            raise
+        err_console.print(f"[bold red]Error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("[bold red]Error:[/] interrupted")
+        raise typer.Exit(130) from None
+
+
+def make_context() -> Context:
+    return Context()
+
+
+def print_json(obj: Any) -> None:
+    """One JSON object per line on stdout, for machines."""
+    sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )

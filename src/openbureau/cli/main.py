@@ -1,0 +1,62 @@
+"""Entry point: ``openbureau [--debug] COMMAND``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from openbureau import __version__
+from openbureau.cli import demo as demo_cmd
+from openbureau.cli import synth as synth_cmd
+from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
+
+app = typer.Typer(
+    name="openbureau",
+    help="OpenBureau: an open-source consumer credit information system.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"openbureau {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    state.debug = debug
+    configure_logging(debug)
+
+
+@app.command()
+def init() -> None:
+    """Create the home folder, the keys and the credit-file database schema (safe to re-run)."""
+    with handle_errors():
+        ctx = make_context()
+        result = ctx.init()
+        ctx.close()
+    console.print(f"home      {result.home}")
+    console.print(f"database  {result.database} (schema {result.revision})")
+    console.print(f"lake      {result.lake}")
+    for path in result.keys_created:
+        console.print(f"key       {path} created (mode 0600)")
+
+
+app.command(name="synth")(synth_cmd.synth)
+app.command(name="demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,90 @@
+"""Settings: the only place OpenBureau reads its configuration (``OPENBUREAU_*``)."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from openbureau.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+Jurisdiction = Literal["cn", "us"]
+Environment = Literal["development", "production"]
+
+# Values people paste from tutorials. Refused outside development (as full-stack-fastapi-template does).
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "demo"})
+
+
+class Settings(BaseSettings):
+    """OpenBureau's configuration, from ``OPENBUREAU_*`` environment variables or keywords.
+
+    Attributes:
+        home: folder holding the embedded database, the lake and the generated secrets.
+        database_url: SQLAlchemy URL; SQLite in ``home`` when not given.
+            PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
+        lake_path: root of the Delta lake; ``<home>/lake`` when not given.
+        jurisdiction: the rules profile (``cn`` or ``us``).
+        environment: ``development`` allows placeholder secrets, ``production`` refuses them.
+        hmac_key: key of the keyed hash used to match national ids; read from
+            ``<home>/secrets/hmac.key`` when not given.
+        data_key: AES-256-GCM key for personal data at rest; read from
+            ``<home>/secrets/data.key`` when not given.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPENBUREAU_", extra="ignore", frozen=True)
+
+    home: Path = Path(".openbureau")
+    database_url: str | None = None
+    lake_path: Path | None = None
+    jurisdiction: Jurisdiction = "cn"
+    environment: Environment = "development"
+    hmac_key: SecretStr | None = None
+    data_key: SecretStr | None = None
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        for name in ("hmac_key", "data_key"):
+            value: SecretStr | None = getattr(self, name)
+            if value is None:
+                continue
+            if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                if self.environment != "development":
+                    raise ValueError(
+                        f"OPENBUREAU_{name.upper()} is a placeholder; set a real key "
+                        f"(32 random bytes, base64) in the {self.environment} environment"
+                    )
+                logger.warning("OPENBUREAU_%s is a placeholder; acceptable only in development",
+                               name.upper())
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'openbureau.db').resolve()}"
+
+    @cached_property
+    def resolved_lake_path(self) -> Path:
+        return (self.lake_path or self.home / "lake").resolve()
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise ConfigError(f"invalid configuration: {e}") from e
+
+
+__all__ = ["PLACEHOLDER_SECRETS", "Environment", "Jurisdiction", "Settings", "load_settings"]

@@ -1,0 +1,1 @@
+"""Identity: normalisation of identity fields and linking records to consumers."""

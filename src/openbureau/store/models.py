@@ -1,0 +1,141 @@
+"""The credit-file database: the system of record for what a credit report shows.
+
+Money is stored as integer minor units (fen, cents) in ``*_minor`` columns: exact on every
+database, never a float. Months are the first day of the month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Furnisher(Base):
+    """A data furnisher: a lender, card issuer or payment platform that reports to the bureau."""
+
+    __tablename__ = "furnishers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.now())
+
+
+class Consumer(Base):
+    """One credit file: a pseudonymous consumer id. Personal data is held only encrypted."""
+
+    __tablename__ = "consumers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Keyed HMAC-SHA256 (hex) of the normalised national id: matching without the clear value.
+    national_id_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # AES-256-GCM ciphertext (nonce || ciphertext || tag) for display to authorised parties.
+    national_id_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.now())
+
+
+class Batch(Base):
+    """One furnisher file as received: its hash, counts and receipt."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("furnisher_id", "kind", "file_sha256"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    furnisher_id: Mapped[str] = mapped_column(ForeignKey("furnishers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # accounts | payments
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    furnisher_ref: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # accepted | refused
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    corrected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    receipt: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Account(Base):
+    """A credit account as its furnisher last reported it (the current state)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("furnisher_id", "furnisher_account_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    furnisher_id: Mapped[str] = mapped_column(ForeignKey("furnishers.id"))
+    furnisher_account_id: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[str | None] = mapped_column(ForeignKey("consumers.id"), index=True)
+    product: Mapped[str] = mapped_column(String(32))
+    opened: Mapped[dt.date] = mapped_column(Date)
+    closed: Mapped[dt.date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    original_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    last_month: Mapped[dt.date] = mapped_column(Date)
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_paid_minor: Mapped[int] = mapped_column(BigInteger)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    onupdate=_now)
+
+
+class AccountMonth(Base):
+    """One month of an account's history: the rows behind a report's 24/60-month grid."""
+
+    __tablename__ = "account_months"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_paid_minor: Mapped[int] = mapped_column(BigInteger)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+
+
+__all__ = ["Account", "AccountMonth", "Base", "Batch", "Consumer", "Furnisher"]
