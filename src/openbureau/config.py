@@ -35,6 +35,11 @@ class Settings(BaseSettings):
             ``<home>/secrets/hmac.key`` when not given.
         data_key: AES-256-GCM key for personal data at rest; read from
             ``<home>/secrets/data.key`` when not given.
+        max_upload_bytes: largest furnisher file accepted (after decompression).
+        ingest_max_reject_share: share of rejected records above which a batch is refused.
+        ingest_max_line_bytes: longest line accepted in a CSV or JSON Lines file.
+        ingest_memory_mb: memory the validation engine may use before spilling to disk.
+        ingest_batch_rows: records per streamed batch.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_", extra="ignore", frozen=True)
@@ -47,6 +52,14 @@ class Settings(BaseSettings):
     hmac_key: SecretStr | None = None
     data_key: SecretStr | None = None
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    # Ingest: above this share of rejected records the whole batch is refused.
+    ingest_max_reject_share: float = Field(default=0.05, ge=0.0, le=1.0)
+    # Ingest: a line longer than this is refused (a runaway quote or a binary file).
+    ingest_max_line_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Ingest: memory DuckDB may use while validating; larger files spill to <home>/tmp.
+    ingest_memory_mb: int = Field(default=1024, ge=64)
+    # Ingest: records per Arrow batch while streaming a file.
+    ingest_batch_rows: int = Field(default=131_072, ge=1024)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -31,11 +31,48 @@ class IngestError(OpenBureauError):
     """A furnisher batch could not be read or was refused."""
 
 
+class UnknownFurnisherError(IngestError):
+    """The furnisher is not registered (``openbureau furnishers add``)."""
+
+
+class BadFileError(IngestError):
+    """The file cannot be read as a batch: empty, wrong encoding, truncated, too large..."""
+
+
+class HeaderMismatchError(BadFileError):
+    """The file's columns do not match the furnishing format for its kind."""
+
+
+class ForbiddenFieldError(IngestError):
+    """The file carries a field that may never be collected under the jurisdiction profile."""
+
+
+class BatchRefusedError(IngestError):
+    """Too many records were rejected: the whole batch was refused and nothing was written.
+
+    ``receipt`` holds the stored receipt (with the reject details).
+    """
+
+    def __init__(self, message: str, receipt: object = None) -> None:
+        super().__init__(message)
+        self.receipt = receipt
+
+
+class BatchInProgressError(IngestError):
+    """Another process is ingesting the same batch right now."""
+
+
 __all__ = [
+    "BadFileError",
+    "BatchInProgressError",
+    "BatchRefusedError",
     "ConfigError",
+    "ForbiddenFieldError",
+    "HeaderMismatchError",
     "IngestError",
     "NotInitialisedError",
     "OpenBureauError",
     "StoreError",
     "SynthError",
+    "UnknownFurnisherError",
 ]

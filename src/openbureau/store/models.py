@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -138,4 +140,78 @@ class AccountMonth(Base):
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
 
 
-__all__ = ["Account", "AccountMonth", "Base", "Batch", "Consumer", "Furnisher"]
+
+
+# --- ingest (migration 0002) -------------------------------------------------------------
+
+# One furnisher batch reference names one batch: a resubmission under the same reference is
+# recognised as the same batch even when its bytes differ.
+Index("uq_batches_furnisher_ref", Batch.furnisher_id, Batch.furnisher_ref, unique=True)
+
+
+class AccountMonthRevision(Base):
+    """An account-month value that a later batch corrected: the audit trail of changes."""
+
+    __tablename__ = "account_month_revisions"
+    __table_args__ = (Index("ix_account_month_revisions_account_month", "account_id", "month"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_paid_minor: Mapped[int] = mapped_column(BigInteger)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    # The batch that had reported this value, and the batch that superseded it.
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
+    superseded_by: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    superseded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                       server_default=func.now())
+
+
+class IdentityRecord(Base):
+    """The identity a furnisher gives for one of its accounts, normalised, for linking.
+
+    The national id is held only as a keyed HMAC (matching) and AES-GCM ciphertext (display).
+    ``needs_resolution`` marks records that could not be linked deterministically.
+    """
+
+    __tablename__ = "identity_records"
+    __table_args__ = (
+        UniqueConstraint("furnisher_id", "furnisher_account_id"),
+        Index("ix_identity_records_furnisher_customer", "furnisher_id", "customer_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    furnisher_id: Mapped[str] = mapped_column(ForeignKey("furnishers.id"))
+    furnisher_account_id: Mapped[str] = mapped_column(String(64))
+    customer_ref: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))  # lower case, single spaces
+    name_key: Mapped[str] = mapped_column(String(200))  # words sorted: order-free matching
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))  # national digits only
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    national_id_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    national_id_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    nid_state: Mapped[str] = mapped_column(String(8))  # valid | invalid | missing
+    consumer_id: Mapped[str | None] = mapped_column(ForeignKey("consumers.id"), index=True)
+    needs_resolution: Mapped[bool] = mapped_column(Boolean, index=True)
+    last_month: Mapped[dt.date] = mapped_column(Date)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.now())
+
+
+__all__ = [
+    "Account",
+    "AccountMonth",
+    "AccountMonthRevision",
+    "Base",
+    "Batch",
+    "Consumer",
+    "Furnisher",
+    "IdentityRecord",
+]
