@@ -62,7 +62,20 @@ class BatchInProgressError(IngestError):
     """Another process is ingesting the same batch right now."""
 
 
+class ScoringError(OpenBureauError):
+    """A score model could not be fitted, applied, saved or loaded as asked."""
+
+
+class ScoringInputError(ScoringError):
+    """The data given to a score model is unusable: missing columns, a non-binary target..."""
+
+
+class ArtifactError(ScoringError):
+    """A model artifact is missing, corrupt, or of an unknown format or version."""
+
+
 __all__ = [
+    "ArtifactError",
     "BadFileError",
     "BatchInProgressError",
     "BatchRefusedError",
@@ -72,6 +85,8 @@ __all__ = [
     "IngestError",
     "NotInitialisedError",
     "OpenBureauError",
+    "ScoringError",
+    "ScoringInputError",
     "StoreError",
     "SynthError",
     "UnknownFurnisherError",
