@@ -8,6 +8,7 @@ import typer
 
 from openbureau import __version__
 from openbureau.cli import demo as demo_cmd
+from openbureau.cli import ingest as ingest_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
 
@@ -53,6 +54,8 @@ def init() -> None:
 
 app.command(name="synth")(synth_cmd.synth)
 app.command(name="demo")(demo_cmd.demo)
+app.add_typer(ingest_cmd.furnishers_app, name="furnishers")
+app.command(name="ingest")(ingest_cmd.ingest)
 
 
 def main() -> None:
