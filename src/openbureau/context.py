@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbureau.config import Settings, load_settings
 from openbureau.errors import NotInitialisedError
 from openbureau.keys import Keys, ensure_keys, load_keys
-from openbureau.store.db import make_engine, session_factory
+from openbureau.store.db import make_engine, session_factory, sqlite_path
 from openbureau.store.schema import current_revision, head_revision, upgrade
 
 
@@ -51,6 +51,9 @@ class Context:
         """Create the home folder, the keys, the lake root and the database schema (idempotent)."""
         home = self.settings.home
         home.mkdir(parents=True, exist_ok=True)
+        db_file = sqlite_path(self.settings.resolved_database_url)
+        if db_file is not None:
+            db_file.parent.mkdir(parents=True, exist_ok=True)
         created = ensure_keys(self.settings)
         self.lake.mkdir(parents=True, exist_ok=True)
         revision = upgrade(self.engine)

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -35,6 +36,12 @@ def handle_errors() -> Iterator[None]:
         if state.debug:
             raise
         err_console.print(f"[bold red]Error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (OperationalError, InterfaceError) as e:
+        if state.debug:
+            raise
+        # The driver's message names the server or file, never row data.
+        err_console.print(f"[bold red]Error:[/] cannot use the database: {e.orig}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("[bold red]Error:[/] interrupted")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -9,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbureau.errors import ConfigError
+from openbureau.errors import ConfigError, NotInitialisedError
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -19,6 +20,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except ArgumentError as e:
         raise ConfigError(f"database URL is not valid: {e}") from e
     if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is not None and not path.parent.exists():
+            raise NotInitialisedError(
+                f"the folder of the database {path} does not exist: run 'openbureau init'"
+            )
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -27,6 +33,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql+psycopg"
         )
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for in-memory or non-SQLite URLs)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,4 +56,4 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-__all__ = ["make_engine", "session_factory"]
+__all__ = ["make_engine", "session_factory", "sqlite_path"]
