@@ -684,7 +684,10 @@ def ingest_path(
             except IngestError as e:
                 yield e
         return
-    yield ingest_file(ctx, path, furnisher_id, kind=kind, fmt=fmt, batch_ref=batch_ref)
+    try:
+        yield ingest_file(ctx, path, furnisher_id, kind=kind, fmt=fmt, batch_ref=batch_ref)
+    except IngestError as e:
+        yield e
 
 
 __all__ = [

@@ -220,11 +220,11 @@ class LineMap:
         self.invalid.append((int(row.number or -1), int(row.actual_columns), text.count("\n")))
         return "skip"
 
-    def lines_for(self, n_good: int, newlines: np.ndarray) -> np.ndarray:
+    def lines_for(self, n_good: int, newlines: np.ndarray, *, final: bool = False) -> np.ndarray:
         """Lines of the next ``n_good`` good rows; records the lines of skipped rows."""
         self.invalid.sort()
         taken: list[tuple[int, int, int]] = []
-        while self.invalid and self.invalid[0][0] < self.next_row + n_good + len(taken):
+        while self.invalid and (final or self.invalid[0][0] < self.next_row + n_good + len(taken)):
             taken.append(self.invalid.pop(0))
         total = n_good + len(taken)
         rows = np.arange(self.next_row, self.next_row + total)
@@ -271,7 +271,7 @@ def csv_batches(
         cols = [batch.column(c) for c in keep]
         yield pa.RecordBatch.from_arrays([*cols, pa.array(line, pa.int64())], [*keep, "_line"])
     # Rows that came after the last batch (a truncated last line, say).
-    lines.lines_for(0, np.zeros(0, dtype=np.int64))
+    lines.lines_for(0, np.zeros(0, dtype=np.int64), final=True)
 
 
 def jsonl_batches(path: Path, *, block_size: int, lines: LineMap) -> Iterator[pa.RecordBatch]:
@@ -296,7 +296,7 @@ def jsonl_batches(path: Path, *, block_size: int, lines: LineMap) -> Iterator[pa
         line = lines.lines_for(batch.num_rows, np.zeros(batch.num_rows, dtype=np.int64))
         yield pa.RecordBatch.from_arrays([batch.column(0), pa.array(line, pa.int64())],
                                          ["_json", "_line"])
-    lines.lines_for(0, np.zeros(0, dtype=np.int64))
+    lines.lines_for(0, np.zeros(0, dtype=np.int64), final=True)
 
 
 def parquet_schema(path: Path, display: str) -> pa.Schema:

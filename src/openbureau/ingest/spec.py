@@ -266,12 +266,15 @@ def validation_sql(
     if source.json:
         # One JSON parse per line; lines that are not JSON objects get NULL fields.
         paths = ", ".join(lit(f"$.{json_path_key(k)}") for k in source.expressions.values())
+        # DuckDB evaluates every branch, so the JSON functions only ever see valid input.
         pre = (
-            "WITH src AS (SELECT _line, json_valid(_json) AS _json_ok, "
-            "(json_valid(_json) AND json_type(_json) = 'OBJECT') AS _json_obj, "
-            f"CASE WHEN json_valid(_json) AND json_type(_json) = 'OBJECT' THEN "
-            f"json_extract_string(_json, [{paths}]) END AS _x "
-            "FROM raw WHERE trim(_json) <> '') "
+            "WITH j0 AS (SELECT _line, json_valid(_json) AS _json_ok, "
+            "CASE WHEN json_valid(_json) THEN _json END AS _j FROM raw "
+            "WHERE trim(_json) <> ''), "
+            "j1 AS (SELECT _line, _json_ok, coalesce(json_type(_j) = 'OBJECT', false) "
+            "AS _json_obj, _j FROM j0), "
+            "src AS (SELECT _line, _json_ok, _json_obj, "
+            f"json_extract_string(CASE WHEN _json_obj THEN _j END, [{paths}]) AS _x FROM j1) "
         )
     rules: list[str] = []
     if source.json:

@@ -94,7 +94,11 @@ def month_files(lake: Path, month: str, name: str = PAYMENTS) -> list[str]:
     table = _table(lake, name)
     if table is None:
         return []
-    files: list[str] = table.file_uris(partition_filters=[("month", "=", month)])
+    pruning = [("month", "=", month)]
+    try:
+        files: list[str] = table.file_uris(file_pruning_predicate=pruning)
+    except TypeError:  # deltalake < 1.6 names it partition_filters
+        files = table.file_uris(partition_filters=pruning)
     return files
 
 
