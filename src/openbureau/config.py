@@ -17,8 +17,10 @@ logger = logging.getLogger(__name__)
 Jurisdiction = Literal["cn", "us"]
 Environment = Literal["development", "production"]
 
-# Values people paste from tutorials. Refused outside development (as full-stack-fastapi-template does).
-PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "password", "test", "demo"})
+# Values people paste from tutorials: refused outside development (as full-stack-fastapi-template).
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "changeme", "secret", "password", "test", "demo"}
+)
 
 
 class Settings(BaseSettings):
@@ -73,8 +75,9 @@ class Settings(BaseSettings):
                         f"OPENBUREAU_{name.upper()} is a placeholder; set a real key "
                         f"(32 random bytes, base64) in the {self.environment} environment"
                     )
-                logger.warning("OPENBUREAU_%s is a placeholder; acceptable only in development",
-                               name.upper())
+                logger.warning(
+                    "OPENBUREAU_%s is a placeholder; acceptable only in development", name.upper()
+                )
         return self
 
     @cached_property

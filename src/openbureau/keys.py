@@ -1,4 +1,4 @@
-"""The bureau's keys: generated at ``init``, loaded from configuration, never stored in the database."""
+"""The bureau's keys: generated at ``init``, read from configuration, never put in the database."""
 
 from __future__ import annotations
 

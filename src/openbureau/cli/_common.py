@@ -29,7 +29,7 @@ state = State()
 
 @contextmanager
 def handle_errors() -> Iterator[None]:
-    """Turn OpenBureau errors into one red ``Error:`` line and exit code 1 (traceback with --debug)."""
+    """Known errors become one red ``Error:`` line and exit code 1 (a traceback with --debug)."""
     try:
         yield
     except OpenBureauError as e:

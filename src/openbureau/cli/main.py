@@ -11,6 +11,7 @@ from openbureau.cli import demo as demo_cmd
 from openbureau.cli import ingest as ingest_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
+from openbureau.cli.model import app as model_app
 
 app = typer.Typer(
     name="openbureau",
@@ -29,7 +30,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -54,6 +57,7 @@ def init() -> None:
 
 app.command(name="synth")(synth_cmd.synth)
 app.command(name="demo")(demo_cmd.demo)
+app.add_typer(model_app, name="model")
 app.add_typer(ingest_cmd.furnishers_app, name="furnishers")
 app.command(name="ingest")(ingest_cmd.ingest)
 

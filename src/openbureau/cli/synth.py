@@ -38,12 +38,16 @@ def synth(
 def summary_table(summary: SynthSummary, elapsed: float | None = None) -> Table:
     table = Table(title="Synthetic population", show_header=False, title_justify="left")
     table.add_row("people", f"{summary.people:,}")
-    table.add_row("furnishers", f"{summary.furnishers} (bankcard CSV, microloan JSONL, payplat Parquet)")
+    table.add_row(
+        "furnishers", f"{summary.furnishers} (bankcard CSV, microloan JSONL, payplat Parquet)"
+    )
     table.add_row("months", f"{summary.months}")
     table.add_row("files", f"{summary.files:,} in {summary.out / 'feeds'}")
     table.add_row("account records", f"{summary.account_records:,}")
     table.add_row("payment transactions", f"{summary.payment_records:,}")
-    table.add_row("12-month bad rate", f"{summary.bad_rate:.2%} (90+ days past due within 12 months)")
+    table.add_row(
+        "12-month bad rate", f"{summary.bad_rate:.2%} (90+ days past due within 12 months)"
+    )
     table.add_row("truth-PD AUC", f"{summary.truth_auc:.3f} (the ceiling for any model)")
     if elapsed is not None:
         table.add_row("time", f"{elapsed:.1f} s")

@@ -27,7 +27,8 @@ def check_char(first17: str) -> str:
 def check_chars(first17: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
     """Vectorised check characters for an (n, 17) array of digits."""
     idx = (first17 @ WEIGHTS) % 11
-    return np.array(list(CHECK_CHARS))[idx]
+    chars: npt.NDArray[np.str_] = np.array(list(CHECK_CHARS))[idx]
+    return chars
 
 
 def normalise(raw: str) -> str:
@@ -47,7 +48,7 @@ def is_valid(value: str) -> bool:
 
 
 def invalid_reason(value: str) -> str | None:
-    """Why ``value`` (normalised) is not a valid id, in words a furnisher can act on; None if valid."""
+    """Why ``value`` (normalised) is invalid, in words a furnisher can act on; None if valid."""
     if not _SHAPE.match(value):
         return "national id must be 17 digits followed by a digit or X"
     try:

@@ -23,8 +23,10 @@ PRODUCTS = np.array(["credit_card", "pay_later", "instalment_loan"], dtype=objec
 BANKCARD, MICROLOAN, PAYPLAT = (FURNISHERS.index(f) for f in ("bankcard", "microloan", "payplat"))
 
 # Status codes of the furnishing format, by index.
-STATUSES = np.array(["current", "dpd30", "dpd60", "dpd90", "dpd120", "charged_off",
-                     "collection", "closed", "paid"], dtype=object)
+STATUSES = np.array(
+    ["current", "dpd30", "dpd60", "dpd90", "dpd120", "charged_off", "collection", "closed", "paid"],
+    dtype=object,
+)
 ST_CURRENT, ST_CHARGED_OFF, ST_COLLECTION, ST_CLOSED, ST_PAID = 0, 5, 6, 7, 8
 
 MONTHLY_RATE = {CREDIT_CARD: 0.015, PAY_LATER: 0.012, INSTALMENT: 0.02}
@@ -105,8 +107,14 @@ class MonthRecords:
 class Simulator:
     """Runs the book month by month against the people's chain."""
 
-    def __init__(self, config: SynthConfig, people: People, chain: Chain, rng: np.random.Generator,
-                 total_months: int) -> None:
+    def __init__(
+        self,
+        config: SynthConfig,
+        people: People,
+        chain: Chain,
+        rng: np.random.Generator,
+        total_months: int,
+    ) -> None:
         self.config = config
         self.people = people
         self.chain = chain
@@ -124,8 +132,14 @@ class Simulator:
         self._open_initial_book()
 
     # -- opening accounts ---------------------------------------------------------------
-    def _open(self, furnisher: int, product: int, persons: npt.NDArray[np.int32],
-              months: npt.NDArray[np.int16], **columns: npt.NDArray[np.generic]) -> None:
+    def _open(
+        self,
+        furnisher: int,
+        product: int,
+        persons: npt.NDArray[np.int32],
+        months: npt.NDArray[np.int16],
+        **columns: npt.NDArray[np.generic],
+    ) -> None:
         if persons.size == 0:
             return
         rng, p = self.rng, self.people
@@ -133,52 +147,96 @@ class Simulator:
         seq = self._next_seq[furnisher] + 1 + np.arange(k, dtype=np.int64)
         self._next_seq[furnisher] += k
         captured: Captured = capture(
-            rng, FURNISHERS[furnisher], self.config.noise[FURNISHERS[furnisher]], persons,
-            np.maximum(months, 0).astype(np.int16), national_id=p.national_id, surname=p.surname,
-            given_syllables=p.given_syllables, birth_days=p.birth_days, phone=p.phone,
-            new_phone=p.new_phone, phone_change_month=p.phone_change_month,
+            rng,
+            FURNISHERS[furnisher],
+            self.config.noise[FURNISHERS[furnisher]],
+            persons,
+            np.maximum(months, 0).astype(np.int16),
+            national_id=p.national_id,
+            surname=p.surname,
+            given_syllables=p.given_syllables,
+            birth_days=p.birth_days,
+            phone=p.phone,
+            new_phone=p.new_phone,
+            phone_change_month=p.phone_change_month,
             move_month=p.move_month,
         )
         risk = self._risk[persons]
         base = {
-            "person": persons, "furnisher": np.full(k, furnisher, np.int8),
-            "product": np.full(k, product, np.int8), "seq": seq, "open_month": months,
+            "person": persons,
+            "furnisher": np.full(k, furnisher, np.int8),
+            "product": np.full(k, product, np.int8),
+            "seq": seq,
+            "open_month": months,
             "open_day": rng.integers(1, 29, k).astype(np.int8),
             # habits: riskier people run higher utilisation and rarely pay in full
-            "util_target": (1 / (1 + np.exp(-(-1.3 + 0.9 * risk + rng.normal(0, 0.7, k))))
-                            ).astype(np.float32),
+            "util_target": (1 / (1 + np.exp(-(-1.3 + 0.9 * risk + rng.normal(0, 0.7, k))))).astype(
+                np.float32
+            ),
             "transactor": rng.random(k) < 1 / (1 + np.exp(-(-0.4 - 1.0 * risk))),
             **{f.name: getattr(captured, f.name) for f in fields(captured)},
         }
-        base["util"] = (base["util_target"] * rng.uniform(0.5, 1.3, k)).clip(0, 1).astype(np.float32)
+        base["util"] = (
+            (base["util_target"] * rng.uniform(0.5, 1.3, k)).clip(0, 1).astype(np.float32)
+        )
         base.update(columns)
         self.book.extend(base)
 
-    def _revolving_limits(self, persons: npt.NDArray[np.int32], product: int) -> npt.NDArray[np.int64]:
+    def _revolving_limits(
+        self, persons: npt.NDArray[np.int32], product: int
+    ) -> npt.NDArray[np.int64]:
         k = persons.shape[0]
         if product == CREDIT_CARD:
             median, spread, power = 20_000.0, 0.6, 0.8
         else:
             median, spread, power = 3_000.0, 0.7, 0.5
-        yuan = median * self._income_factor[persons] ** power * np.exp(
-            spread * self.rng.normal(size=k) - 0.25 * self._risk[persons])
-        return (np.round(yuan / 100) * 100 * 100).clip(50_000, None).astype(np.int64)
+        yuan = (
+            median
+            * self._income_factor[persons] ** power
+            * np.exp(spread * self.rng.normal(size=k) - 0.25 * self._risk[persons])
+        )
+        cents: npt.NDArray[np.int64] = (
+            (np.round(yuan / 100) * 10_000).clip(50_000, None).astype(np.int64)
+        )
+        return cents
 
-    def _loans(self, persons: npt.NDArray[np.int32], months: npt.NDArray[np.int16],
-               paid_already: npt.NDArray[np.int16] | None = None) -> None:
+    def _loans(
+        self,
+        persons: npt.NDArray[np.int32],
+        months: npt.NDArray[np.int16],
+        paid_already: npt.NDArray[np.int16] | None = None,
+    ) -> None:
         rng = self.rng
         k = persons.shape[0]
-        amount = (np.round(np.exp(rng.normal(np.log(5_000), 0.7, k)) * self._income_factor[persons]
-                           ** 0.3 / 100) * 100).clip(500, 50_000)
+        amount = (
+            np.round(
+                np.exp(rng.normal(np.log(5_000), 0.7, k))
+                * self._income_factor[persons] ** 0.3
+                / 100
+            )
+            * 100
+        ).clip(500, 50_000)
         term = rng.choice(np.array([6, 12, 24], np.int16), k, p=[0.4, 0.45, 0.15])
         r = MONTHLY_RATE[INSTALMENT]
-        instalment = np.ceil(amount * r / (1 - (1 + r) ** -term.astype(float)) * 100).astype(np.int64)
+        instalment = np.ceil(amount * r / (1 - (1 + r) ** -term.astype(float)) * 100).astype(
+            np.int64
+        )
         done = np.zeros(k, np.int16) if paid_already is None else np.minimum(paid_already, term - 1)
         # outstanding principal after ``done`` instalments
-        balance = (amount * 100 * (1 + r) ** done - instalment * (((1 + r) ** done - 1) / r)).round()
-        self._open(MICROLOAN, INSTALMENT, persons, months,
-                   original=(amount * 100).astype(np.int64), term=term, instalment=instalment,
-                   paid_count=done.astype(np.int16), balance=balance.astype(np.int64))
+        balance = (
+            amount * 100 * (1 + r) ** done - instalment * (((1 + r) ** done - 1) / r)
+        ).round()
+        self._open(
+            MICROLOAN,
+            INSTALMENT,
+            persons,
+            months,
+            original=(amount * 100).astype(np.int64),
+            term=term,
+            instalment=instalment,
+            paid_count=done.astype(np.int16),
+            balance=balance.astype(np.int64),
+        )
         self._has_microloan[persons] = True
 
     def _open_initial_book(self) -> None:
@@ -186,14 +244,17 @@ class Simulator:
         n = p.n
         horizon = self.total_months
         age = (np.datetime64(cfg.first_month) - p.birth_days.astype("datetime64[D]")).astype(
-            np.int64) / 365.25
+            np.int64
+        ) / 365.25
         # Payment platform: younger people join more; one in six joins during the simulation.
         young = np.clip((60 - age) / 40, 0.3, 1.2)
         self.payplat_user = rng.random(n) < np.clip(cfg.payplat_share * young, 0, 0.98)
         late = rng.random(n) < 0.15
         self.payplat_join = np.where(
-            self.payplat_user, np.where(late, rng.integers(1, horizon, n), -rng.integers(0, 72, n)),
-            NEVER).astype(np.int16)
+            self.payplat_user,
+            np.where(late, rng.integers(1, horizon, n), -rng.integers(0, 72, n)),
+            NEVER,
+        ).astype(np.int16)
 
         # Cards: more likely for safer, richer people; some hold two or three.
         log_income = np.log(self._income_factor)
@@ -211,20 +272,36 @@ class Simulator:
         card_open = -rng.integers(0, 120, card_persons.size).astype(np.int16)
         primary = np.zeros(card_persons.size, dtype=bool)
         primary[: holders.size] = True
-        self._open(BANKCARD, CREDIT_CARD, card_persons, card_open,
-                   limit=self._revolving_limits(card_persons, CREDIT_CARD), primary=primary)
+        self._open(
+            BANKCARD,
+            CREDIT_CARD,
+            card_persons,
+            card_open,
+            limit=self._revolving_limits(card_persons, CREDIT_CARD),
+            primary=primary,
+        )
         # New cards during the simulation, at about 0.4 % a month, more for safer people.
         rate = 0.004 * np.exp(-0.4 * self._risk)
         count = rng.poisson(rate * horizon)
         new_persons = np.repeat(np.arange(n, dtype=np.int32), count)
         new_open = rng.integers(1, horizon, new_persons.size).astype(np.int16)
-        self._open(BANKCARD, CREDIT_CARD, new_persons, new_open,
-                   limit=self._revolving_limits(new_persons, CREDIT_CARD))
+        self._open(
+            BANKCARD,
+            CREDIT_CARD,
+            new_persons,
+            new_open,
+            limit=self._revolving_limits(new_persons, CREDIT_CARD),
+        )
 
         users = np.nonzero(self.payplat_user)[0].astype(np.int32)
-        self._open(PAYPLAT, PAY_LATER, users, self.payplat_join[users],
-                   limit=self._revolving_limits(users, PAY_LATER),
-                   primary=~has_card[users])
+        self._open(
+            PAYPLAT,
+            PAY_LATER,
+            users,
+            self.payplat_join[users],
+            limit=self._revolving_limits(users, PAY_LATER),
+            primary=~has_card[users],
+        )
         # Pay-later balances start near zero for people who just joined.
         book = self.book
         book.balance = np.round(book.util * book.limit).astype(np.int64)
@@ -271,21 +348,29 @@ class Simulator:
 
         # Utilisation: drift to the holder's habit, pushed up by stress.
         util = book.util[idx]
-        util = (util + 0.35 * (book.util_target[idx] + 0.25 * stress - util)
-                + rng.normal(0, 0.06, n).astype(np.float32)).clip(0, 1)
+        util = (
+            util
+            + 0.35 * (book.util_target[idx] + 0.25 * stress - util)
+            + rng.normal(0, 0.06, n).astype(np.float32)
+        ).clip(0, 1)
         book.util[idx] = util
         limit = book.limit[idx]
-        rate = np.where(product == CREDIT_CARD, MONTHLY_RATE[CREDIT_CARD],
-                        np.where(product == PAY_LATER, MONTHLY_RATE[PAY_LATER],
-                                 MONTHLY_RATE[INSTALMENT]))
+        rate = np.where(
+            product == CREDIT_CARD,
+            MONTHLY_RATE[CREDIT_CARD],
+            np.where(product == PAY_LATER, MONTHLY_RATE[PAY_LATER], MONTHLY_RATE[INSTALMENT]),
+        )
         fresh = book.open_month[idx] == u  # first payment falls due next month
         prev = book.balance[idx].astype(np.float64)  # last statement balance
         # A missed payment needs something owed: people in distress draw on their lines.
         drawn = aff & revolving & (prev < 0.2 * limit)
         prev[drawn] = (0.5 + 0.4 * util[drawn]) * limit[drawn]
         grown = prev * (1 + rate)
-        minimum = np.where(revolving, np.minimum(prev, np.maximum(10_000, 0.1 * prev)),
-                           np.minimum(book.instalment[idx], grown)).round()
+        minimum = np.where(
+            revolving,
+            np.minimum(prev, np.maximum(10_000, 0.1 * prev)),
+            np.minimum(book.instalment[idx], grown),
+        ).round()
         minimum[fresh] = 0
         arrears_amt = book.arrears[idx].astype(np.float64)
         due = minimum + arrears_amt
@@ -305,22 +390,31 @@ class Simulator:
         carried[fresh & ~revolving] = prev[fresh & ~revolving]
         # Revolving statement: carried balance plus new spending up to the usual utilisation;
         # a line in arrears is blocked, so nothing new is spent on it.
-        end_balance = np.where(revolving & ~aff, np.maximum(np.round(util * limit), carried), carried)
+        end_balance = np.where(
+            revolving & ~aff, np.maximum(np.round(util * limit), carried), carried
+        )
         end_balance = np.where(revolving, np.minimum(end_balance, 1.3 * limit), end_balance)
         end_balance = end_balance.clip(0, None).round()
-        book.arrears[idx] = np.where(roll, arrears_amt + minimum - paid,
-                                     np.where(cured, 0, arrears_amt)).astype(np.int64)
+        book.arrears[idx] = np.where(
+            roll, arrears_amt + minimum - paid, np.where(cured, 0, arrears_amt)
+        ).astype(np.int64)
         book.balance[idx] = end_balance.astype(np.int64)
         book.paid_count[idx] += (~revolving & ~aff & ~fresh).astype(np.int16)
 
         # Statuses.
         status = book.bucket[idx].astype(np.int8).copy()
-        paid_off = (~revolving) & ~aff & ~fresh & (
-            (book.paid_count[idx] >= book.term[idx]) | (end_balance <= 0))
+        paid_off = (
+            (~revolving)
+            & ~aff
+            & ~fresh
+            & ((book.paid_count[idx] >= book.term[idx]) | (end_balance <= 0))
+        )
         status[paid_off] = ST_PAID
         book.balance[idx[paid_off]] = 0
         book.end_month[idx[paid_off]] = u
-        closable = revolving & ~book.primary[idx] & ~aff & (end_balance == 0) & (book.furnisher[idx] == 0)
+        closable = (
+            revolving & ~book.primary[idx] & ~aff & (end_balance == 0) & (book.furnisher[idx] == 0)
+        )
         closing = closable & (rng.random(n) < 0.004)
         status[closing] = ST_CLOSED
         book.end_month[idx[closing]] = u
@@ -336,8 +430,9 @@ class Simulator:
         dpd = np.zeros(n, dtype=np.int16)
         b = book.bucket[idx]
         dpd = np.where(b >= 1, 30 * b + rng.integers(0, 30, n), dpd).astype(np.int16)
-        late_but_current = (b == 0) & (rng.random(n) < 0.02 + 0.12 * stress
-                                       + 0.02 * (self._risk[person] > 1))
+        late_but_current = (b == 0) & (
+            rng.random(n) < 0.02 + 0.12 * stress + 0.02 * (self._risk[person] > 1)
+        )
         dpd = np.where(late_but_current & (status == ST_CURRENT), rng.integers(1, 30, n), dpd)
         dpd = np.where(charging, 150 + rng.integers(0, 30, n), dpd).astype(np.int16)
         due = np.where(np.isin(status, (ST_PAID, ST_CLOSED)), 0, due)
@@ -350,7 +445,9 @@ class Simulator:
         recovery = rng.random(oidx.size) < 0.05
         o_paid = np.where(recovery, np.round(0.1 * o_bal), 0)
         book.balance[oidx] = (o_bal - o_paid).astype(np.int64)
-        o_status = np.where(book.collection[oidx] <= u, ST_COLLECTION, ST_CHARGED_OFF).astype(np.int8)
+        o_status = np.where(book.collection[oidx] <= u, ST_COLLECTION, ST_CHARGED_OFF).astype(
+            np.int8
+        )
         o_dpd = np.minimum(150 + 30 * (u - book.charged_off[oidx]), 9_999).astype(np.int16)
 
         # Records in account order (= each furnisher's account-number order).
@@ -380,7 +477,9 @@ class Simulator:
         chosen = first | (rng.random(order.size) < 0.3)
         book.affected[candidates[order[chosen]]] = True
 
-    def _new_microloans(self, u: int, prev_a: npt.NDArray[np.int8], s_now: npt.NDArray[np.int8]) -> None:
+    def _new_microloans(
+        self, u: int, prev_a: npt.NDArray[np.int8], s_now: npt.NDArray[np.int8]
+    ) -> None:
         rng, book, n = self.rng, self.book, self.people.n
         # Which people still hold a running microloan, or any account that can be missed.
         live = (book.open_month <= u) & (book.end_month >= u) & (book.charged_off == NEVER)
@@ -389,8 +488,9 @@ class Simulator:
         holds_any = np.zeros(n, dtype=bool)
         holds_any[book.person[live]] = True
         self._has_microloan = holds_loan
-        hazard = 1 / (1 + np.exp(-(-4.6 + 0.6 * self._risk + 1.2 * s_now
-                                   + 0.8 * self._had_charge_off)))
+        hazard = 1 / (
+            1 + np.exp(-(-4.6 + 0.6 * self._risk + 1.2 * s_now + 0.8 * self._had_charge_off))
+        )
         want = ~holds_loan & (rng.random(n) < hazard) & (prev_a < 2)
         # A charged-off borrower with nothing left open finds a lender of last resort.
         want |= ~holds_any

@@ -34,7 +34,7 @@ HORIZON = 12
 # Coefficients of the chain; "risk" is a per-person index, higher = riskier (see Chain.risk).
 _ENTER_STRESS = (-3.9, 0.8, 1.0)  # intercept, risk, macro
 _LEAVE_STRESS = (-1.0, -0.5)  # intercept, risk
-# Per arrears depth 0..4: (roll intercept, roll risk, roll stress, cure intercept, cure risk, cure stress)
+# Per arrears depth 0..4: roll (intercept, risk, stress), then cure (intercept, risk, stress)
 _DEPTH = np.array(
     [
         (-5.4, 1.05, 2.3, 0.0, 0.0, 0.0),
@@ -57,7 +57,8 @@ def macro_path(total_months: int, rng: np.random.Generator) -> F32:
     phase = rng.uniform(0, 2 * np.pi)
     u = np.arange(total_months, dtype=np.float32)
     wave = 0.35 * np.sin(2 * np.pi * u / 44.0 + phase)
-    return (wave + rng.normal(0, 0.05, total_months)).astype(np.float32)
+    path: F32 = (wave + rng.normal(0, 0.05, total_months)).astype(np.float32)
+    return path
 
 
 @dataclass
@@ -105,9 +106,9 @@ def simulate_chain(risk: F32, months: int, rng: np.random.Generator) -> Chain:
     for u in range(1, months):
         prev_s, prev_a = stressed[u - 1], arrears[u - 1]
         enter, leave = stress_probs(risk, float(macro[u]))
-        draw = rng.random(n, dtype=np.float32)
+        draw: F32 = np.asarray(rng.random(n, dtype=np.float32))
         s = np.where(prev_s == 1, draw >= leave, draw < enter).astype(np.int8)
-        draw = rng.random(n, dtype=np.float32)
+        draw = np.asarray(rng.random(n, dtype=np.float32))
         a = prev_a.copy()
         a[prev_a == CHARGE_OFF] = 0
         for depth in range(CHARGE_OFF):
@@ -156,7 +157,9 @@ def true_pd(chain: Chain, start: int, stop: int) -> F32:
                     roll, cure = move[s_next, depth]
                     deeper = 1.0 if depth + 1 == BAD_ARREARS else v[s_next, depth + 1]
                     stay = 1.0 - roll - cure
-                    after[s_next, depth] = roll * deeper + cure * v[s_next, 0] + stay * v[s_next, depth]
+                    after[s_next, depth] = (
+                        roll * deeper + cure * v[s_next, 0] + stay * v[s_next, depth]
+                    )
             new = np.empty_like(v)
             new[0] = (1.0 - enter) * after[0] + enter * after[1]
             new[1] = leave * after[0] + (1.0 - leave) * after[1]
@@ -173,7 +176,9 @@ def true_pd(chain: Chain, start: int, stop: int) -> F32:
     return out
 
 
-def realised_bad(chain: Chain, start: int, stop: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def realised_bad(
+    chain: Chain, start: int, stop: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """(bad_now, bad_12m) for months ``start..stop-1``: 90+ now, and a new entry into 90+
     days past due within the next 12 months."""
     a = chain.arrears

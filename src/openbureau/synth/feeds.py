@@ -46,18 +46,41 @@ from openbureau.synth.reference import DISTRICTS, PROVINCES, STREET_KINDS, STREE
 from openbureau.synth.text import digits, format_dates, join
 
 FURNISHER_INFO = {
-    "bankcard": {"name": "Synthetic Commercial Bank, card services", "format": "csv",
-                 "kinds": ["accounts"]},
+    "bankcard": {
+        "name": "Synthetic Commercial Bank, card services",
+        "format": "csv",
+        "kinds": ["accounts"],
+    },
     "microloan": {"name": "Synthetic Microfinance Co.", "format": "jsonl", "kinds": ["accounts"]},
-    "payplat": {"name": "Synthetic Payment Platform", "format": "parquet",
-                "kinds": ["accounts", "payments"]},
+    "payplat": {
+        "name": "Synthetic Payment Platform",
+        "format": "parquet",
+        "kinds": ["accounts", "payments"],
+    },
 }
 ACCOUNT_PREFIX = {BANKCARD: ("CC", 10), MICROLOAN: ("ML-", 9), PAYPLAT: ("PL", 10)}
 DOB_STYLE = {BANKCARD: "iso", MICROLOAN: "dmy", PAYPLAT: "compact"}
 ACCOUNT_COLUMNS = [
-    "reporting_month", "account_id", "customer_ref", "national_id", "name", "birth_date", "phone",
-    "address", "postcode", "product", "opened", "closed", "credit_limit", "original_amount",
-    "term_months", "balance", "amount_due", "amount_paid", "days_past_due", "status",
+    "reporting_month",
+    "account_id",
+    "customer_ref",
+    "national_id",
+    "name",
+    "birth_date",
+    "phone",
+    "address",
+    "postcode",
+    "product",
+    "opened",
+    "closed",
+    "credit_limit",
+    "original_amount",
+    "term_months",
+    "balance",
+    "amount_due",
+    "amount_paid",
+    "days_past_due",
+    "status",
 ]
 
 
@@ -77,7 +100,9 @@ def _days_to_date(days: npt.NDArray[np.integer]) -> pa.Array:
 class FeedWriter:
     """Writes one furnisher file per month and kind, plus the identity columns they carry."""
 
-    def __init__(self, config: SynthConfig, people: People, out: Path, rng: np.random.Generator) -> None:
+    def __init__(
+        self, config: SynthConfig, people: People, out: Path, rng: np.random.Generator
+    ) -> None:
         self.config = config
         self.people = people
         self.feeds = out / "feeds"
@@ -100,7 +125,10 @@ class FeedWriter:
         }
         everyone = np.arange(n, dtype=np.int32)
         self._addresses = {
-            f: (self._address(f, people.address, everyone), self._address(f, people.new_address, everyone))
+            f: (
+                self._address(f, people.address, everyone),
+                self._address(f, people.new_address, everyone),
+            )
             for f in (BANKCARD, MICROLOAN, PAYPLAT)
         }
         self.files: list[Path] = []
@@ -112,37 +140,51 @@ class FeedWriter:
         self._pending: list[Future[None]] = []
 
     # -- identity columns ----------------------------------------------------------------
-    def _address(self, furnisher: int, address: Address, persons: npt.NDArray[np.int32]) -> pa.Array:
+    def _address(
+        self, furnisher: int, address: Address, persons: npt.NDArray[np.int32]
+    ) -> pa.Array:
         house = _str(address.house[persons])
         street = pc.take(pa.array(STREETS), pa.array(address.street[persons]))
-        kinds = [full for full, _ in STREET_KINDS] if furnisher != MICROLOAN else \
-            [short for _, short in STREET_KINDS]
+        kinds = (
+            [full for full, _ in STREET_KINDS]
+            if furnisher != MICROLOAN
+            else [short for _, short in STREET_KINDS]
+        )
         kind = pc.take(pa.array(kinds), pa.array(address.kind[persons]))
         district = pc.take(pa.array(DISTRICTS), pa.array(address.district[persons]))
-        city = pc.take(pa.array([c for _, c, _, _ in PROVINCES]), pa.array(address.province[persons]))
+        city = pc.take(
+            pa.array([c for _, c, _, _ in PROVINCES]), pa.array(address.province[persons])
+        )
         if furnisher == MICROLOAN:
             return pc.binary_join_element_wise(
-                house, " ", street, " ", kind, ", ", district, ", ", city, "")
+                house, " ", street, " ", kind, ", ", district, ", ", city, ""
+            )
         full = pc.binary_join_element_wise(
-            "No. ", house, " ", street, " ", kind, ", ", district, " District, ", city, "")
+            "No. ", house, " ", street, " ", kind, ", ", district, " District, ", city, ""
+        )
         return pc.utf8_lower(full) if furnisher == PAYPLAT else full
 
-    def _identity(self, furnisher: int, book: Book, acc: npt.NDArray[np.int64], u: int
-                  ) -> dict[str, pa.Array]:
+    def _identity(
+        self, furnisher: int, book: Book, acc: npt.NDArray[np.int64], u: int
+    ) -> dict[str, pa.Array]:
         p = self.people
         persons = book.person[acc]
         noise = self.config.noise[FURNISHERS[furnisher]]
         nid_state = book.nid_state[acc]
         nid = pc.take(self._nid, pa.array(persons))
-        nid = pc.if_else(pa.array(nid_state == NID_MISTYPED),
-                         pa.array(book.nid_override[acc], pa.string()), nid)
+        nid = pc.if_else(
+            pa.array(nid_state == NID_MISTYPED), pa.array(book.nid_override[acc], pa.string()), nid
+        )
         nid = pc.if_else(pa.array(nid_state == NID_MISSING), pa.scalar(None, pa.string()), nid)
 
-        name = pc.coalesce(pa.array(book.name_override[acc], pa.string()),
-                           pc.take(self._names[furnisher], pa.array(persons)))
+        name = pc.coalesce(
+            pa.array(book.name_override[acc], pa.string()),
+            pc.take(self._names[furnisher], pa.array(persons)),
+        )
 
-        dob = format_dates(book.dob_days[acc], DOB_STYLE[furnisher],
-                           valid=book.dob_noise[acc] != DOB_MISSING)
+        dob = format_dates(
+            book.dob_days[acc], DOB_STYLE[furnisher], valid=book.dob_noise[acc] != DOB_MISSING
+        )
 
         phone = book.phone[acc]
         if noise.updates_phone:
@@ -152,21 +194,36 @@ class FeedWriter:
         number = digits(phone, 11)
         has_phone = book.phone_noise[acc] != PHONE_MISSING
         if furnisher == BANKCARD:
-            phone_s = join(k, number[:, :3], "-", number[:, 3:7], "-", number[:, 7:], valid=has_phone)
+            phone_s = join(
+                k, number[:, :3], "-", number[:, 3:7], "-", number[:, 7:], valid=has_phone
+            )
         elif furnisher == MICROLOAN:
             phone_s = join(k, "+86 ", number, valid=has_phone)
         else:
             phone_s = join(k, number, valid=has_phone)
 
-        moved = (u >= p.move_month[persons]) if noise.updates_address else \
-            book.address_version[acc].astype(bool)
+        moved = (
+            (u >= p.move_month[persons])
+            if noise.updates_address
+            else book.address_version[acc].astype(bool)
+        )
         old, new = self._addresses[furnisher]
         take = pa.array(persons)
         address = pc.if_else(pa.array(moved), pc.take(new, take), pc.take(old, take))
-        postcode = join(k, digits(np.where(moved, p.new_address.postcode[persons],
-                                           p.address.postcode[persons]), 6))
-        return {"national_id": nid, "name": name, "birth_date": dob, "phone": phone_s,
-                "address": address, "postcode": postcode}
+        postcode = join(
+            k,
+            digits(
+                np.where(moved, p.new_address.postcode[persons], p.address.postcode[persons]), 6
+            ),
+        )
+        return {
+            "national_id": nid,
+            "name": name,
+            "birth_date": dob,
+            "phone": phone_s,
+            "address": address,
+            "postcode": postcode,
+        }
 
     # -- files ---------------------------------------------------------------------------
     def write_accounts(self, book: Book, records: MonthRecords, u: int, month: dt.date) -> None:
@@ -176,24 +233,38 @@ class FeedWriter:
             table = self._account_table(furnisher, book, records, sel, acc, u, month)
             self._write(FURNISHERS[furnisher], month, "accounts", table)
 
-    def _account_table(self, furnisher: int, book: Book, records: MonthRecords,
-                       sel: npt.NDArray[np.int64], acc: npt.NDArray[np.int64], u: int,
-                       month: dt.date) -> pa.Table:
+    def _account_table(
+        self,
+        furnisher: int,
+        book: Book,
+        records: MonthRecords,
+        sel: npt.NDArray[np.int64],
+        acc: npt.NDArray[np.int64],
+        u: int,
+        month: dt.date,
+    ) -> pa.Table:
         k = acc.size
         persons = book.person[acc]
         product = book.product[acc]
         status = records.status[sel]
         month_start = (np.datetime64(month) - np.datetime64("1970-01-01")).astype(np.int64)
-        open_month_start = (np.datetime64(self.config.month(0), "M").astype(np.int64)
-                            + book.open_month[acc].astype(np.int64))
-        opened = (open_month_start.astype("datetime64[M]").astype("datetime64[D]")
-                  - np.datetime64("1970-01-01")).astype(np.int64) + book.open_day[acc] - 1
+        open_month_start = np.datetime64(self.config.month(0), "M").astype(
+            np.int64
+        ) + book.open_month[acc].astype(np.int64)
+        opened = (
+            (
+                open_month_start.astype("datetime64[M]").astype("datetime64[D]")
+                - np.datetime64("1970-01-01")
+            ).astype(np.int64)
+            + book.open_day[acc]
+            - 1
+        )
         ends = np.isin(status, (ST_CLOSED, ST_PAID))
         co = book.charged_off[acc]
-        co_start = (np.datetime64(self.config.month(0), "M").astype(np.int64)
-                    + co.astype(np.int64))
-        co_day = (co_start.astype("datetime64[M]").astype("datetime64[D]")
-                  - np.datetime64("1970-01-01")).astype(np.int64) + 27
+        co_start = np.datetime64(self.config.month(0), "M").astype(np.int64) + co.astype(np.int64)
+        co_day = (
+            co_start.astype("datetime64[M]").astype("datetime64[D]") - np.datetime64("1970-01-01")
+        ).astype(np.int64) + 27
         closed = np.where(ends, month_start + 27, co_day)
         has_closed = ends | np.isin(status, (ST_CHARGED_OFF, ST_COLLECTION))
         revolving = product != INSTALMENT
@@ -207,20 +278,29 @@ class FeedWriter:
         elif furnisher == PAYPLAT:
             columns["customer_ref"] = _prefixed("U", self.customer_no[PAYPLAT][persons], 9)
         columns.update(self._identity(furnisher, book, acc, u))
-        columns.update({
-            "product": pa.array(PRODUCTS[product], pa.string()),
-            "opened": _days_to_date(opened) if furnisher == PAYPLAT else format_dates(opened, "iso"),
-            "closed": (pa.array(closed.astype(np.int32), pa.date32(), mask=~has_closed)
-                       if furnisher == PAYPLAT else format_dates(closed, "iso", valid=has_closed)),
-            "credit_limit": cents_to_decimal(records.limit[sel], valid=revolving),
-            "original_amount": cents_to_decimal(book.original[acc], valid=~revolving),
-            "term_months": pa.array(book.term[acc].astype(np.int32), pa.int32(), mask=revolving),
-            "balance": cents_to_decimal(records.balance[sel]),
-            "amount_due": cents_to_decimal(records.amount_due[sel]),
-            "amount_paid": cents_to_decimal(records.amount_paid[sel]),
-            "days_past_due": pa.array(records.days_past_due[sel].astype(np.int32), pa.int32()),
-            "status": pa.array(STATUSES[status], pa.string()),
-        })
+        columns.update(
+            {
+                "product": pa.array(PRODUCTS[product], pa.string()),
+                "opened": _days_to_date(opened)
+                if furnisher == PAYPLAT
+                else format_dates(opened, "iso"),
+                "closed": (
+                    pa.array(closed.astype(np.int32), pa.date32(), mask=~has_closed)
+                    if furnisher == PAYPLAT
+                    else format_dates(closed, "iso", valid=has_closed)
+                ),
+                "credit_limit": cents_to_decimal(records.limit[sel], valid=revolving),
+                "original_amount": cents_to_decimal(book.original[acc], valid=~revolving),
+                "term_months": pa.array(
+                    book.term[acc].astype(np.int32), pa.int32(), mask=revolving
+                ),
+                "balance": cents_to_decimal(records.balance[sel]),
+                "amount_due": cents_to_decimal(records.amount_due[sel]),
+                "amount_paid": cents_to_decimal(records.amount_paid[sel]),
+                "days_past_due": pa.array(records.days_past_due[sel].astype(np.int32), pa.int32()),
+                "status": pa.array(STATUSES[status], pa.string()),
+            }
+        )
         names = [c for c in ACCOUNT_COLUMNS if c in columns]
         return pa.table({c: columns[c] for c in names})
 
@@ -231,7 +311,7 @@ class FeedWriter:
         self._write("payplat", month, "payments", table)
 
     def _write(self, furnisher: str, month: dt.date, kind: str, table: pa.Table) -> None:
-        fmt = FURNISHER_INFO[furnisher]["format"]
+        fmt = str(FURNISHER_INFO[furnisher]["format"])
         path = self.feeds / furnisher / f"{month:%Y-%m}.{kind}.{fmt}"
         self.files.append(path)
         self.rows[kind] += table.num_rows
@@ -256,7 +336,7 @@ def _write_file(path: Path, fmt: str, table: pa.Table) -> None:
         try:
             con.register("batch", table)
             target = str(path).replace("'", "''")
-            con.execute(f"COPY (SELECT * FROM batch) TO '{target}' (FORMAT JSON)")
+            con.execute(f"COPY (SELECT * FROM batch) TO '{target}' (FORMAT JSON)")  # noqa: S608
         finally:
             con.close()
     else:

@@ -9,7 +9,9 @@ import pyarrow as pa
 MONEY = pa.decimal128(14, 2)
 
 
-def cents_to_decimal(cents: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+def cents_to_decimal(
+    cents: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
     """``decimal128(14, 2)`` from integer cents, by laying out the 128-bit values directly."""
     n = cents.shape[0]
     words = np.empty((n, 2), dtype=np.int64)

@@ -64,7 +64,7 @@ def wade_giles(syllable: str) -> str:
     s = syllable.lower()
     for old, new in WADE_GILES_INITIALS:
         if s.startswith(old):
-            s = new + s[len(old):]
+            s = new + s[len(old) :]
             break
     for old, new in WADE_GILES_FINALS:
         if s.endswith(old):
@@ -73,7 +73,9 @@ def wade_giles(syllable: str) -> str:
     return s.replace("'", "")
 
 
-def _variant(rng: np.random.Generator, surname_idx: int, syllables: tuple[int, int]) -> tuple[str, str]:
+def _variant(
+    rng: np.random.Generator, surname_idx: int, syllables: tuple[int, int]
+) -> tuple[str, str]:
     surname, _, alternatives = SURNAMES[surname_idx]
     parts = [GIVEN_SYLLABLES[i] for i in syllables if i >= 0]
     kind = rng.integers(0, 3)
@@ -143,9 +145,11 @@ def capture(
     k = persons.shape[0]
     draw = rng.random((k, 8))
 
-    nid_state = np.where(draw[:, 0] < noise.nid_missing, NID_MISSING,
-                         np.where(draw[:, 0] < noise.nid_missing + noise.nid_mistyped,
-                                  NID_MISTYPED, NID_OK)).astype(np.int8)
+    nid_state = np.where(
+        draw[:, 0] < noise.nid_missing,
+        NID_MISSING,
+        np.where(draw[:, 0] < noise.nid_missing + noise.nid_mistyped, NID_MISTYPED, NID_OK),
+    ).astype(np.int8)
     nid_override = np.full(k, None, dtype=object)
     for j in np.nonzero(nid_state == NID_MISTYPED)[0]:
         nid_override[j] = mistype_national_id(rng, national_id[persons[j]])
@@ -181,9 +185,11 @@ def capture(
 
     changed = months >= phone_change_month[persons]
     captured_phone = np.where(changed, new_phone[persons], phone[persons])
-    phone_noise = np.where(draw[:, 5] < noise.phone_missing, PHONE_MISSING,
-                           np.where(draw[:, 5] < noise.phone_missing + noise.phone_typo,
-                                    PHONE_TYPO, PHONE_CLEAN)).astype(np.int8)
+    phone_noise = np.where(
+        draw[:, 5] < noise.phone_missing,
+        PHONE_MISSING,
+        np.where(draw[:, 5] < noise.phone_missing + noise.phone_typo, PHONE_TYPO, PHONE_CLEAN),
+    ).astype(np.int8)
     typo_idx = np.nonzero(phone_noise == PHONE_TYPO)[0]
     if typo_idx.size:
         position = rng.integers(0, 9, typo_idx.size)  # never the leading "1x"
@@ -192,8 +198,17 @@ def capture(
         captured_phone[typo_idx] += (((digit + delta) % 10) - digit) * 10**position
 
     address_version = (months >= move_month[persons]).astype(np.int8)
-    return Captured(nid_state, nid_override, name_noise, name_override, dob_noise, dob_days,
-                    phone_noise, captured_phone, address_version)
+    return Captured(
+        nid_state,
+        nid_override,
+        name_noise,
+        name_override,
+        dob_noise,
+        dob_days,
+        phone_noise,
+        captured_phone,
+        address_version,
+    )
 
 
 __all__ = [

@@ -14,28 +14,40 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from openbureau.synth.money import cents_to_decimal
 from openbureau.synth.population import MEDIAN_INCOME, People
 from openbureau.synth.reference import MCC_CATEGORIES
-from openbureau.synth.money import cents_to_decimal
 from openbureau.synth.text import digits, join
 
 # Base spending mix (share of transactions) and median amount in CNY, per MCC category.
-_MIX = np.array([0.25, 0.20, 0.05, 0.10, 0.05, 0.04, 0.07, 0.03, 0.03, 0.06, 0.04, 0.01,
-                 0.005, 0.03])
+_MIX = np.array(
+    [0.25, 0.20, 0.05, 0.10, 0.05, 0.04, 0.07, 0.03, 0.03, 0.06, 0.04, 0.01, 0.005, 0.03]
+)
 _MEDIAN = np.array([80, 60, 250, 8, 200, 100, 300, 1500, 90, 400, 500, 800, 300, 1000.0])
 # log-multipliers of each category's share per unit of risk and under stress
 _TILT_RISK = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.4, 0.6, 0.8, 0.5])
 _TILT_STRESS = np.array([0.1, -0.3, -0.2, 0, 0, 0, -0.4, -0.6, 0, -0.3, 0.8, 1.0, 0.5, 0.8])
 _CHANNEL = np.array(["app", "qr", "online", "pos", "transfer"], dtype=object)
 # channel per category: probability of (app, qr, online, pos, transfer)
-_CHANNEL_MIX = np.array([
-    [0.1, 0.55, 0.05, 0.3, 0], [0.1, 0.6, 0.1, 0.2, 0], [0.1, 0.3, 0, 0.6, 0],
-    [0.3, 0.6, 0, 0.1, 0], [0.6, 0, 0.4, 0, 0], [0.7, 0, 0.3, 0, 0], [0.1, 0.3, 0.4, 0.2, 0],
-    [0.1, 0.1, 0.6, 0.2, 0], [0.1, 0.5, 0.1, 0.3, 0], [0.1, 0.4, 0.2, 0.3, 0],
-    [0, 0, 0, 1.0, 0], [0.3, 0, 0.7, 0, 0], [0.3, 0, 0.7, 0, 0], [0.4, 0, 0, 0, 0.6],
-])
+_CHANNEL_MIX = np.array(
+    [
+        [0.1, 0.55, 0.05, 0.3, 0],
+        [0.1, 0.6, 0.1, 0.2, 0],
+        [0.1, 0.3, 0, 0.6, 0],
+        [0.3, 0.6, 0, 0.1, 0],
+        [0.6, 0, 0.4, 0, 0],
+        [0.7, 0, 0.3, 0, 0],
+        [0.1, 0.3, 0.4, 0.2, 0],
+        [0.1, 0.1, 0.6, 0.2, 0],
+        [0.1, 0.5, 0.1, 0.3, 0],
+        [0.1, 0.4, 0.2, 0.3, 0],
+        [0, 0, 0, 1.0, 0],
+        [0.3, 0, 0.7, 0, 0],
+        [0.3, 0, 0.7, 0, 0],
+        [0.4, 0, 0, 0, 0.6],
+    ]
+)
 _MCC = np.array([code for code, _ in MCC_CATEGORIES], dtype=object)
 _INFLOW_KINDS = np.array(["salary", "transfer", "refund"], dtype=object)
 
@@ -76,7 +88,7 @@ def month_transactions(
     mean_per_month: float,
     first_id: int,
 ) -> pa.Table:
-    """All transactions of ``users`` in ``month``, sorted by time (Arrow table, furnishing format)."""
+    """All transactions of ``users`` in ``month``, sorted by time, in the furnishing format."""
     k = users.shape[0]
     s = stressed[users].astype(np.float64)
     r = risk[users].astype(np.float64)
@@ -111,15 +123,25 @@ def month_transactions(
     lost_job = rng.random(k) < 0.6 * s
     gets_salary = salaried & ~lost_job
     sal_owner = np.nonzero(gets_salary)[0]
-    sal_amount = (people.income[users][sal_owner] * habits.platform_share[users][sal_owner]
-                  * rng.normal(1.0, 0.03, sal_owner.size))
-    sal_day = np.clip(habits.salary_day[users][sal_owner] + rng.integers(-1, 2, sal_owner.size),
-                      0, days_in_month - 1)
+    sal_amount = (
+        people.income[users][sal_owner]
+        * habits.platform_share[users][sal_owner]
+        * rng.normal(1.0, 0.03, sal_owner.size)
+    )
+    sal_day = np.clip(
+        habits.salary_day[users][sal_owner] + rng.integers(-1, 2, sal_owner.size),
+        0,
+        days_in_month - 1,
+    )
     sal_seconds = sal_day * 86_400 + rng.integers(9 * 3600, 11 * 3600, sal_owner.size)
     n_transfer = rng.poisson(np.where(salaried, 0.3, 1.5) * (1 - 0.3 * s))
     tr_owner = np.repeat(np.arange(k), n_transfer)
-    tr_amount = (people.income[users][tr_owner] * habits.platform_share[users][tr_owner] * 0.35
-                 * np.exp(rng.normal(0, 0.7, tr_owner.size)))
+    tr_amount = (
+        people.income[users][tr_owner]
+        * habits.platform_share[users][tr_owner]
+        * 0.35
+        * np.exp(rng.normal(0, 0.7, tr_owner.size))
+    )
     tr_seconds = rng.integers(0, days_in_month * 86_400, tr_owner.size)
     n_refund = rng.poisson(0.05 * count)
     rf_owner = np.repeat(np.arange(k), n_refund)
@@ -133,25 +155,36 @@ def month_transactions(
     secs = np.concatenate([seconds, sal_seconds, tr_seconds, rf_seconds]).astype(np.int64)
     mcc_idx = np.concatenate([category, np.full(n_in, -1)])
     chan_idx = np.concatenate([channel, np.full(n_in, 4)])
-    inflow = np.concatenate([np.full(m, -1), np.zeros(sal_owner.size, np.int64),
-                             np.ones(tr_owner.size, np.int64), np.full(rf_owner.size, 2)])
+    inflow = np.concatenate(
+        [
+            np.full(m, -1),
+            np.zeros(sal_owner.size, np.int64),
+            np.ones(tr_owner.size, np.int64),
+            np.full(rf_owner.size, 2),
+        ]
+    )
     order = np.argsort(secs * np.int64(k) + all_owner, kind="stable")
 
-    start_us = int((np.datetime64(month) - np.datetime64("1970-01-01")).astype("timedelta64[us]")
-                   .astype(np.int64))
+    start_us = int(
+        (np.datetime64(month) - np.datetime64("1970-01-01"))
+        .astype("timedelta64[us]")
+        .astype(np.int64)
+    )
     total = order.size
     ids = first_id + np.arange(total, dtype=np.int64)
     mcc_o, inflow_o = mcc_idx[order], inflow[order]
-    return pa.table({
-        "transaction_id": join(total, "T", digits(ids, 12)),
-        "customer_ref": pa.array(users[all_owner[order]].astype(np.int64), pa.int64()),
-        "timestamp": pa.array(start_us + secs[order] * 1_000_000, pa.timestamp("us", tz="UTC")),
-        "direction": _labels(direction[order], ["out", "in"]),
-        "amount": cents_to_decimal(cents[order].astype(np.int64)),
-        "merchant_category": _labels(mcc_o, list(_MCC)),
-        "channel": _labels(chan_idx[order], list(_CHANNEL)),
-        "inflow_kind": _labels(inflow_o, list(_INFLOW_KINDS)),
-    })
+    return pa.table(
+        {
+            "transaction_id": join(total, "T", digits(ids, 12)),
+            "customer_ref": pa.array(users[all_owner[order]].astype(np.int64), pa.int64()),
+            "timestamp": pa.array(start_us + secs[order] * 1_000_000, pa.timestamp("us", tz="UTC")),
+            "direction": _labels(direction[order], ["out", "in"]),
+            "amount": cents_to_decimal(cents[order].astype(np.int64)),
+            "merchant_category": _labels(mcc_o, list(_MCC)),
+            "channel": _labels(chan_idx[order], list(_CHANNEL)),
+            "inflow_kind": _labels(inflow_o, list(_INFLOW_KINDS)),
+        }
+    )
 
 
 __all__ = ["Habits", "month_transactions"]

@@ -65,15 +65,17 @@ class People:
     @property
     def risk(self) -> F32:
         """The risk index that drives the repayment chain (higher = riskier)."""
-        return (-self.quality - 0.25 * np.log(self.income / MEDIAN_INCOME)).astype(np.float32)
+        risk: F32 = (-self.quality - 0.25 * np.log(self.income / MEDIAN_INCOME)).astype(np.float32)
+        return risk
 
     def given_name(self) -> Obj:
         """Given names as furnishers hold them, e.g. ``Xiaoming``."""
         syl = np.array(GIVEN_SYLLABLES, dtype=object)
         first = syl[self.given_syllables[:, 0]]
         second = np.where(self.given_syllables[:, 1] >= 0, syl[self.given_syllables[:, 1]], "")
-        return np.array([(a + b).capitalize() for a, b in zip(first, second, strict=True)],
-                        dtype=object)
+        return np.array(
+            [(a + b).capitalize() for a, b in zip(first, second, strict=True)], dtype=object
+        )
 
 
 def _address(rng: np.random.Generator, n: int, province: I8) -> Address:
@@ -89,24 +91,54 @@ def _address(rng: np.random.Generator, n: int, province: I8) -> Address:
 
 
 def _unique_phones(rng: np.random.Generator, n: int, taken: I64 | None = None) -> I64:
-    prefixes = np.array([130, 131, 132, 135, 136, 137, 138, 139, 150, 151, 152, 155, 158, 159,
-                         176, 177, 180, 181, 186, 187, 188, 189, 199], dtype=np.int64)
+    prefixes = np.array(
+        [
+            130,
+            131,
+            132,
+            135,
+            136,
+            137,
+            138,
+            139,
+            150,
+            151,
+            152,
+            155,
+            158,
+            159,
+            176,
+            177,
+            180,
+            181,
+            186,
+            187,
+            188,
+            189,
+            199,
+        ],
+        dtype=np.int64,
+    )
     phones = prefixes[rng.integers(0, len(prefixes), n)] * 100_000_000 + rng.integers(
-        0, 100_000_000, n, dtype=np.int64)
+        0, 100_000_000, n, dtype=np.int64
+    )
     while True:
         pool = phones if taken is None else np.concatenate([taken, phones])
-        _, first, counts = np.unique(pool, return_index=True, return_counts=True)
+        _, first = np.unique(pool, return_index=True)
         dup = np.ones(pool.shape[0], dtype=bool)
         dup[first] = False
         offset = 0 if taken is None else taken.shape[0]
         redo = np.nonzero(dup[offset:])[0]
         if redo.size == 0:
             return phones
-        phones[redo] = prefixes[rng.integers(0, len(prefixes), redo.size)] * 100_000_000 + \
-            rng.integers(0, 100_000_000, redo.size, dtype=np.int64)
+        phones[redo] = prefixes[
+            rng.integers(0, len(prefixes), redo.size)
+        ] * 100_000_000 + rng.integers(0, 100_000_000, redo.size, dtype=np.int64)
 
 
-def _national_ids(rng: np.random.Generator, area: I32, birth_days: I32, male: npt.NDArray[np.bool_]) -> Obj:
+def _national_ids(
+    rng: np.random.Generator, area: I32, birth_days: I32, male: npt.NDArray[np.bool_]
+) -> Obj:
     """18-character resident ids, unique, with the right sex digit and check character."""
     n = area.shape[0]
     births = birth_days.astype("datetime64[D]")
@@ -114,15 +146,18 @@ def _national_ids(rng: np.random.Generator, area: I32, birth_days: I32, male: np
     date_digits = np.char.replace(ymd, "-", "").astype("U8")
     seq = rng.integers(0, 500, n, dtype=np.int32) * 2 + male.astype(np.int32)  # odd = male
     while True:
-        first17 = np.char.add(np.char.add(area.astype("U6"), date_digits),
-                              np.char.zfill(seq.astype("U3"), 3))
-        _, first, counts = np.unique(first17, return_index=True, return_counts=True)
+        first17 = np.char.add(
+            np.char.add(area.astype("U6"), date_digits), np.char.zfill(seq.astype("U3"), 3)
+        )
+        _, first = np.unique(first17, return_index=True)
         dup = np.ones(n, dtype=bool)
         dup[first] = False
         if not dup.any():
             break
         redo = np.nonzero(dup)[0]
-        seq[redo] = rng.integers(0, 500, redo.size, dtype=np.int32) * 2 + male[redo].astype(np.int32)
+        seq[redo] = rng.integers(0, 500, redo.size, dtype=np.int32) * 2 + male[redo].astype(
+            np.int32
+        )
     digits = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17) - 48
     checks = check_chars(digits.astype(np.int64))
     return np.char.add(first17, checks).astype(object)
@@ -133,7 +168,9 @@ def generate_people(config: SynthConfig, rng: np.random.Generator, window_months
     n = config.consumers
     male = rng.random(n) < 0.5
     province_weights = np.array([w for *_, w in PROVINCES])
-    province = rng.choice(len(PROVINCES), n, p=province_weights / province_weights.sum()).astype(np.int8)
+    province = rng.choice(len(PROVINCES), n, p=province_weights / province_weights.sum()).astype(
+        np.int8
+    )
     province_codes = np.array([int(code) for code, *_ in PROVINCES], dtype=np.int32)
     area = province_codes[province] * 10_000 + rng.integers(1, 16, n) * 100 + rng.integers(1, 21, n)
 
@@ -143,7 +180,9 @@ def generate_people(config: SynthConfig, rng: np.random.Generator, window_months
     birth_days = (start_days - (age_years * 365.25).astype(np.int64)).astype(np.int32)
 
     surname_weights = np.array([w for _, w, _ in SURNAMES])
-    surname = rng.choice(len(SURNAMES), n, p=surname_weights / surname_weights.sum()).astype(np.int16)
+    surname = rng.choice(len(SURNAMES), n, p=surname_weights / surname_weights.sum()).astype(
+        np.int16
+    )
     given = rng.integers(0, len(GIVEN_SYLLABLES), (n, 2)).astype(np.int16)
     given[rng.random(n) < 0.3, 1] = -1  # one-syllable given names
 
@@ -166,8 +205,9 @@ def generate_people(config: SynthConfig, rng: np.random.Generator, window_months
     changes = rng.random(n) < config.phone_change_share
     new_phone = phone.copy()
     new_phone[changes] = _unique_phones(rng, int(changes.sum()), taken=phone)
-    phone_change_month = np.where(
-        changes, rng.integers(1, window_months, n), NEVER).astype(np.int16)
+    phone_change_month = np.where(changes, rng.integers(1, window_months, n), NEVER).astype(
+        np.int16
+    )
 
     address = _address(rng, n, province)
     movers = rng.random(n) < config.mover_share
@@ -180,15 +220,17 @@ def generate_people(config: SynthConfig, rng: np.random.Generator, window_months
 
     # Income: region, an age curve peaking in the mid-forties, and a heavy individual spread.
     multiplier = np.array([m for _, _, m, _ in PROVINCES], dtype=np.float32)[province]
-    age_curve = np.exp(-((age_years - 45) / 30) ** 2)
+    age_curve = np.exp(-(((age_years - 45) / 30) ** 2))
     z_income = rng.normal(size=n)
-    income = (MEDIAN_INCOME * multiplier * (0.6 + 0.5 * age_curve) * np.exp(0.55 * z_income)).astype(
-        np.float32)
+    income = (
+        MEDIAN_INCOME * multiplier * (0.6 + 0.5 * age_curve) * np.exp(0.55 * z_income)
+    ).astype(np.float32)
 
     # Latent quality: partly explained by income and age, mostly individual.
     age_z = (age_years - 38) / 12
-    quality = (0.35 * z_income + 0.15 * age_z + np.sqrt(1 - 0.35**2 - 0.15**2) * rng.normal(size=n)
-               ).astype(np.float32)
+    quality = (
+        0.35 * z_income + 0.15 * age_z + np.sqrt(1 - 0.35**2 - 0.15**2) * rng.normal(size=n)
+    ).astype(np.float32)
     salaried = rng.random(n) < 1 / (1 + np.exp(-(0.6 + 0.8 * quality + 0.4 * z_income)))
 
     # Synthetic group, correlated with region (and so with income), never with quality itself.
@@ -198,11 +240,25 @@ def generate_people(config: SynthConfig, rng: np.random.Generator, window_months
     group = np.where(draw < p_b, 1, np.where(draw < p_b + p_c, 2, 0)).astype(np.int8)
 
     return People(
-        n=n, male=male, birth_days=birth_days, province=province, area_code=area.astype(np.int32),
-        national_id=national_id, surname=surname, given_syllables=given, phone=phone,
-        new_phone=new_phone, phone_change_month=phone_change_month, address=address,
-        new_address=new_address, move_month=move_month, income=income, quality=quality,
-        salaried=salaried, group=group, lookalike_of=lookalike_of,
+        n=n,
+        male=male,
+        birth_days=birth_days,
+        province=province,
+        area_code=area.astype(np.int32),
+        national_id=national_id,
+        surname=surname,
+        given_syllables=given,
+        phone=phone,
+        new_phone=new_phone,
+        phone_change_month=phone_change_month,
+        address=address,
+        new_address=new_address,
+        move_month=move_month,
+        income=income,
+        quality=quality,
+        salaried=salaried,
+        group=group,
+        lookalike_of=lookalike_of,
     )
 
 

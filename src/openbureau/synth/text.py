@@ -25,8 +25,9 @@ def digits(values: npt.NDArray[np.integer], width: int) -> npt.NDArray[np.uint8]
     return out
 
 
-def join(n: int, *parts: str | npt.NDArray[np.uint8], valid: npt.NDArray[np.bool_] | None = None
-         ) -> pa.Array:
+def join(
+    n: int, *parts: str | npt.NDArray[np.uint8], valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
     """Concatenate constant strings and ASCII matrices column-wise into an Arrow string array."""
     blocks = []
     for part in parts:
@@ -42,7 +43,8 @@ def join(n: int, *parts: str | npt.NDArray[np.uint8], valid: npt.NDArray[np.bool
     if valid is not None and not valid.all():
         validity = pa.array(valid, pa.bool_()).buffers()[1]
     return pa.Array.from_buffers(
-        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes())])
+        pa.string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(matrix.tobytes())]
+    )
 
 
 def date_parts(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.uint8], ...]:
@@ -56,8 +58,9 @@ def date_parts(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.uint8], ..
     return digits(y, 4), digits(m, 2), digits(dd, 2)
 
 
-def format_dates(days: npt.NDArray[np.integer], style: str,
-                 valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+def format_dates(
+    days: npt.NDArray[np.integer], style: str, valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
     """Dates as text: ``iso`` (YYYY-MM-DD), ``compact`` (YYYYMMDD) or ``dmy`` (DD/MM/YYYY)."""
     y, m, d = date_parts(days)
     n = y.shape[0]
