@@ -33,14 +33,25 @@ if TYPE_CHECKING:
         reason_codes,
         reasons_frame,
     )
-    from openbureau.scoring.report import write_report
+    from openbureau.scoring.report import ReportData, report_data, write_report
     from openbureau.scoring.scaling import Scaling
     from openbureau.scoring.scorecard import Scorecard
-    from openbureau.scoring.table import CVResult, cross_validate, prepare_target, read_table
+    from openbureau.scoring.table import (
+        CVResult,
+        FitTableResult,
+        cross_validate,
+        fit_table,
+        prepare_target,
+        read_table,
+    )
 
 _EXPORTS = {
     "CVResult": "table",
     "CompiledCharacteristic": "compiled",
+    "FitTableResult": "table",
+    "ReportData": "report",
+    "fit_table": "table",
+    "report_data": "report",
     "CompiledScorecard": "compiled",
     "GBMChallenger": "gbm",
     "Reason": "reasons",
@@ -78,4 +89,38 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"openbureau.scoring.{module}"), name)
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CVResult",
+    "CompiledCharacteristic",
+    "CompiledScorecard",
+    "FitTableResult",
+    "GBMChallenger",
+    "Reason",
+    "ReasonRegistry",
+    "ReasonText",
+    "ReportData",
+    "Scaling",
+    "Scorecard",
+    "StabilityMonitor",
+    "adverse_impact_table",
+    "auc",
+    "calibration_table",
+    "cross_validate",
+    "default_registry",
+    "fit_table",
+    "gini",
+    "ks",
+    "load_model",
+    "model_from_dict",
+    "model_to_dict",
+    "prepare_target",
+    "psi",
+    "psi_table",
+    "read_table",
+    "reason_codes",
+    "reasons_frame",
+    "report_data",
+    "save_model",
+    "score_table",
+    "write_report",
+]

@@ -36,7 +36,8 @@ def as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, Mapping):
         return pd.DataFrame(dict(X))
     raise ScoringInputError(
-        f"expected a pandas DataFrame, an Arrow table or a mapping of columns, got {type(X).__name__}"
+        "expected a pandas DataFrame, an Arrow table or a mapping of columns, "
+        f"got {type(X).__name__}"
     )
 
 
@@ -194,7 +195,11 @@ def screen_columns(
         ) or isinstance(dtype, pd.CategoricalDtype)
         if is_text and name not in forced_cat:
             parsed = pd.to_numeric(non_null.astype(str), errors="coerce")
-            if len(non_null) and not isinstance(dtype, pd.CategoricalDtype) and parsed.notna().all():
+            if (
+                len(non_null)
+                and not isinstance(dtype, pd.CategoricalDtype)
+                and parsed.notna().all()
+            ):
                 is_text = False  # numbers stored as text
         if is_text or name in forced_cat:
             if len(non_null) >= 20 and (n_distinct > 0.5 * len(non_null) or all_distinct):

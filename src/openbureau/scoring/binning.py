@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -175,7 +176,7 @@ def _fmt(x: float) -> str:
 def _numeric_labels(splits: Sequence[float]) -> list[str]:
     edges = [-math.inf, *splits, math.inf]
     labels = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in pairwise(edges):
         left = "(-inf" if lo == -math.inf else f"[{_fmt(lo)}"
         right = "inf)" if hi == math.inf else f"{_fmt(hi)})"
         labels.append(f"{left}, {right}")

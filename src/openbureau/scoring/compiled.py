@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from openbureau.errors import ScoringError, ScoringInputError
 from openbureau.scoring._data import (
@@ -53,6 +52,10 @@ class CompiledCharacteristic:
     splits: tuple[float, ...] = ()
     special_values: tuple[float, ...] = ()
     categories: Mapping[str, int] = field(default_factory=dict)
+    _points: FloatArray = field(init=False, repr=False, compare=False)
+    _splits_ext: FloatArray = field(init=False, repr=False, compare=False)
+    _lut: FloatArray = field(init=False, repr=False, compare=False)
+    _specials: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.slot_points) < 4:
@@ -60,9 +63,7 @@ class CompiledCharacteristic:
         if self.kind == "numeric":
             if len(self.slot_points) != len(self.splits) + 4:
                 raise ScoringError(f"characteristic {self.name!r}: splits and points disagree")
-            if list(self.splits) != sorted(set(self.splits)) or not all(
-                np.isfinite(self.splits)
-            ):
+            if list(self.splits) != sorted(set(self.splits)) or not all(np.isfinite(self.splits)):
                 raise ScoringError(f"characteristic {self.name!r}: splits must be finite, sorted")
         elif any(not 0 <= b < self.n_bins for b in self.categories.values()):
             raise ScoringError(f"characteristic {self.name!r}: category mapped outside the bins")
@@ -101,10 +102,10 @@ class CompiledCharacteristic:
         """Bin slot of each value."""
         if self.kind == "numeric":
             x = to_float(values)
-            idx = np.searchsorted(self._splits_ext, x, side="right").astype(np.int64)  # type: ignore[attr-defined]
+            idx: IntArray = np.searchsorted(self._splits_ext, x, side="right").astype(np.int64)
             idx[idx == self.n_bins] = self.missing
             if len(self.special_values):
-                idx[np.isin(x, self._specials)] = self.special  # type: ignore[attr-defined]
+                idx[np.isin(x, self._specials)] = self.special
             return idx
         codes, names = factorize_categories(values)
         lut = np.array(
@@ -116,13 +117,13 @@ class CompiledCharacteristic:
         """Points of each value (``out`` is filled when given)."""
         if self.kind == "numeric":
             x = to_float(values)
-            idx = np.searchsorted(self._splits_ext, x, side="right")  # type: ignore[attr-defined]
-            res = np.take(self._lut, idx, out=out)  # type: ignore[attr-defined]
+            idx = np.searchsorted(self._splits_ext, x, side="right")
+            res = np.take(self._lut, idx, out=out)
             if len(self.special_values):
-                res[np.isin(x, self._specials)] = self.slot_points[self.special]  # type: ignore[attr-defined]
+                res[np.isin(x, self._specials)] = self.slot_points[self.special]
             return res
         codes, names = factorize_categories(values)
-        pts: FloatArray = self._points  # type: ignore[attr-defined]
+        pts = self._points
         lut = np.array(
             [*(pts[self.categories.get(n, self.unknown)] for n in names), pts[self.missing]],
             dtype=np.float64,
@@ -130,8 +131,11 @@ class CompiledCharacteristic:
         return np.take(lut, codes, out=out)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "kind": self.kind,
-                               "slot_points": list(self.slot_points)}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "slot_points": list(self.slot_points),
+        }
         if self.kind == "numeric":
             out["splits"] = list(self.splits)
             out["special_values"] = list(self.special_values)

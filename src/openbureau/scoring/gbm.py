@@ -148,8 +148,9 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             max_score=self.max_score,
         )
         screening = screen_columns(frame, categorical=self.categorical, exclude=self.exclude)
-        features = [str(c) for c in frame.columns if str(c) in
-                    {*screening.numeric, *screening.categorical}]
+        features = [
+            str(c) for c in frame.columns if str(c) in {*screening.numeric, *screening.categorical}
+        ]
         if not features:
             raise ScoringInputError(f"no usable characteristic; dropped: {screening.dropped}")
         categorical = [f for f in features if f in set(screening.categorical)]
@@ -182,7 +183,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         params = self._lgb_params(constraints, len(frame))
         cat_idx = [features.index(f) for f in categorical]
 
-        n_val = int(round(self.validation_fraction * len(target)))
+        n_val = round(self.validation_fraction * len(target))
         best_rounds = self.max_rounds
         if self.early_stopping_rounds and n_val >= 2 and np.bincount(target).min() >= 4:
             tr, va = train_test_split(
@@ -191,8 +192,13 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 stratify=target,
                 random_state=self.random_state,
             )
-            dtrain = lgb.Dataset(matrix[tr], target[tr], feature_name=features,
-                                 categorical_feature=cat_idx, free_raw_data=False)
+            dtrain = lgb.Dataset(
+                matrix[tr],
+                target[tr],
+                feature_name=features,
+                categorical_feature=cat_idx,
+                free_raw_data=False,
+            )
             dval = lgb.Dataset(matrix[va], target[va], reference=dtrain)
             probe = lgb.train(
                 params,
@@ -228,7 +234,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     # -------------------------------------------------------------- scoring
-    def _X(self, X: Any) -> npt.NDArray[np.float64]:
+    def _features_matrix(self, X: Any) -> npt.NDArray[np.float64]:
         check_is_fitted(self, "booster_")
         have = set(column_names(X))
         missing = [f for f in self.features_ if f not in have]
@@ -238,7 +244,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def decision_function(self, X: Any) -> FloatArray:
         """Log-odds of bad."""
-        raw = self.booster_.predict(self._X(X), raw_score=True)
+        raw = self.booster_.predict(self._features_matrix(X), raw_score=True)
         return np.asarray(raw, dtype=np.float64)
 
     def predict_proba(self, X: Any) -> FloatArray:
@@ -257,7 +263,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def contributions(self, X: Any) -> pd.DataFrame:
         """SHAP values in log-odds of bad per characteristic, plus ``bias`` (LightGBM's own)."""
-        contrib = np.asarray(self.booster_.predict(self._X(X), pred_contrib=True))
+        contrib = np.asarray(self.booster_.predict(self._features_matrix(X), pred_contrib=True))
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(contrib, columns=[*self.features_, "bias"], index=index)
 
@@ -314,8 +320,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
             model.n_features_in_ = len(model.feature_names_in_)
             model.categorical_ = [str(f) for f in data["categorical"]]
-            model.categories_ = {str(k): [str(c) for c in v]
-                                 for k, v in data["categories"].items()}
+            model.categories_ = {str(k): [str(c) for c in v] for k, v in data["categories"].items()}
             model.monotone_ = {str(k): int(v) for k, v in data["monotone"].items()}
             model.n_rounds_ = int(data["n_rounds"])
             model.information_value_ = {

@@ -146,9 +146,7 @@ def adverse_impact_table(
         if match.empty:
             raise ScoringInputError("the reference group does not occur")
         ref_rate = float(match.iloc[0])
-    table["adverse_impact_ratio"] = (
-        table["approval_rate"] / ref_rate if ref_rate > 0 else np.nan
-    )
+    table["adverse_impact_ratio"] = table["approval_rate"] / ref_rate if ref_rate > 0 else np.nan
     table["below_four_fifths"] = table["adverse_impact_ratio"] < 0.8
     return table
 

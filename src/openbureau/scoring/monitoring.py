@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -59,9 +60,7 @@ def _counts(values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]) -> 
 
 
 def _band_labels(edges: npt.NDArray[np.float64]) -> list[str]:
-    return [f"[{lo:.6g}, {hi:.6g})" for lo, hi in zip(edges[:-1], edges[1:], strict=True)] + [
-        "Missing"
-    ]
+    return [f"[{lo:.6g}, {hi:.6g})" for lo, hi in pairwise(edges)] + ["Missing"]
 
 
 class StabilityMonitor(BaseEstimator):  # type: ignore[misc]

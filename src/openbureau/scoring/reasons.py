@@ -63,9 +63,7 @@ class ReasonRegistry:
         self._entries: dict[str, ReasonText] = dict(entries or {})
         self._descriptions: dict[str, str] = dict(descriptions or {})
 
-    def register(
-        self, feature: str, code: str, text: str, missing_text: str | None = None
-    ) -> None:
+    def register(self, feature: str, code: str, text: str, missing_text: str | None = None) -> None:
         self._entries[feature] = ReasonText(code=code, text=text, missing_text=missing_text)
 
     def describe(self, feature: str, description: str) -> None:
@@ -132,8 +130,10 @@ _DEFAULT_ENTRIES: dict[str, tuple[str, str, str | None]] = {
     "num_delinquencies": ("P01", "Number of accounts with late payments", None),
     "worst_status": ("P02", "Serious delinquency on one or more accounts", None),
     "months_since_last_delinquency": (
-        "P03", "Too recent a late payment",
-        "No information on the timing of late payments"),
+        "P03",
+        "Too recent a late payment",
+        "No information on the timing of late payments",
+    ),
     "num_derogatory": ("P04", "Derogatory public record or collection filed", None),
     "num_charge_offs": ("P05", "Account charged off or sent to collection", None),
     # amounts owed
@@ -144,7 +144,10 @@ _DEFAULT_ENTRIES: dict[str, tuple[str, str, str | None]] = {
     "num_accounts_with_balance": ("A04", "Too many accounts with balances", None),
     # length of history
     "oldest_account_months": (
-        "L01", "Length of credit history is too short", "Insufficient credit history"),
+        "L01",
+        "Length of credit history is too short",
+        "Insufficient credit history",
+    ),
     "average_account_age_months": ("L02", "Accounts are too new on average", None),
     # new credit
     "num_inquiries": ("N01", "Too many recent inquiries for credit", None),
@@ -182,7 +185,8 @@ def _costs(model: Any, X: Any) -> tuple[list[str], FloatArray, npt.NDArray[np.bo
         frame = as_frame(X)
         missing = np.column_stack(
             [
-                frame[f].isna().to_numpy() if f in model.categorical_
+                frame[f].isna().to_numpy()
+                if f in model.categorical_
                 else np.isnan(to_float(frame[f]))
                 for f in model.features_
             ]

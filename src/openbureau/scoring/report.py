@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from openbureau.errors import ScoringError
-from openbureau.scoring import metrics as M
+from openbureau.scoring import metrics
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -111,20 +111,23 @@ def _plt() -> Any:
 def _roc_ks(y: npt.NDArray[np.int64], score: npt.NDArray[np.float64]) -> str:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-    fpr, tpr = M.roc(y, -score)
-    a1.plot(fpr, tpr, color="#1f5fa8", label=f"AUC {M.auc(y, -score):.3f}")
+    fpr, tpr = metrics.roc(y, -score)
+    a1.plot(fpr, tpr, color="#1f5fa8", label=f"AUC {metrics.auc(y, -score):.3f}")
     a1.plot([0, 1], [0, 1], color="#999", linestyle="--", linewidth=1)
     a1.set(xlabel="share of goods declined", ylabel="share of bads declined", title="ROC")
     a1.legend(loc="lower right")
-    curve = M.ks_curve(y, -score)
+    curve = metrics.ks_curve(y, -score)
     x = -curve["risk"].to_numpy()
     a2.plot(x, curve["cum_bads"], label="bads", color="#b22")
     a2.plot(x, curve["cum_goods"], label="goods", color="#2a2")
     gap = (curve["cum_bads"] - curve["cum_goods"]).to_numpy()
     i = int(np.argmax(gap))
     a2.vlines(x[i], curve["cum_goods"].iloc[i], curve["cum_bads"].iloc[i], color="k")
-    a2.set(xlabel="score (declined at or below)", ylabel="cumulative share",
-           title=f"KS {gap[i]:.3f} at score {x[i]:.0f}")
+    a2.set(
+        xlabel="score (declined at or below)",
+        ylabel="cumulative share",
+        title=f"KS {gap[i]:.3f} at score {x[i]:.0f}",
+    )
     a2.legend()
     return _img(fig, "ROC and KS")
 
@@ -158,8 +161,9 @@ def _groups(score: npt.NDArray[np.float64], group: npt.NDArray[Any], cutoff: flo
     g = pd.Series(group).fillna("(missing)").astype(str).to_numpy()
     bins = np.histogram_bin_edges(score, bins=40)
     for name in sorted(set(g.tolist())):
-        ax.hist(score[g == name], bins=bins, density=True, histtype="step", linewidth=1.5,
-                label=name)
+        ax.hist(
+            score[g == name], bins=bins, density=True, histtype="step", linewidth=1.5, label=name
+        )
     ax.axvline(cutoff, color="k", linestyle="--", label=f"cut-off {cutoff:.0f}")
     ax.set(xlabel="score", ylabel="density", title="Score distribution by group")
     ax.legend()
@@ -171,15 +175,17 @@ def _table(frame: pd.DataFrame | None, *, digits: int = 4) -> str:
     if frame is None or frame.empty:
         return "<p class=note>Nothing to show.</p>"
     return frame.to_html(
-        index=False, border=0, classes="t", na_rep="", escape=True,
+        index=False,
+        border=0,
+        classes="t",
+        na_rep="",
+        escape=True,
         float_format=lambda v: f"{v:.{digits}f}",
     )
 
 
 def _facts(rows: Sequence[tuple[str, str]]) -> str:
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
-    )
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table class=facts>{body}</table>"
 
 
@@ -240,8 +246,8 @@ nav a{margin-right:1em}.metric{font-size:1.3em;font-weight:600;margin-right:1.5e
 def render(data: ReportData) -> str:
     """The report as one HTML document (no external resources)."""
     y, score = data.y, data.score
-    d = M.discrimination(y, -score)
-    calib = M.calibration_table(y, data.pd_bad, score)
+    d = metrics.discrimination(y, -score)
+    calib = metrics.calibration_table(y, data.pd_bad, score)
     body: list[str] = []
     nav = " ".join(f'<a href="#{sid}">{html.escape(t)}</a>' for sid, t in SECTIONS)
     body.append(f"<h1>{html.escape(data.title)}</h1><nav>{nav}</nav>")
@@ -281,23 +287,26 @@ def render(data: ReportData) -> str:
         psi_html = (
             f"<p class=note>{html.escape(data.psi_note)}</p>"
             f"<p><span class=metric>score PSI {total:.4f}</span></p>"
-            "<h3>Score PSI by band</h3>" + _table(data.score_psi)
-            + "<h3>PSI per characteristic</h3>" + _table(data.characteristic_psi)
+            "<h3>Score PSI by band</h3>"
+            + _table(data.score_psi)
+            + "<h3>PSI per characteristic</h3>"
+            + _table(data.characteristic_psi)
         )
     else:
         psi_html = "<p class=note>No comparison sample was given.</p>"
     body.append(f'<section id="stability"><h2>Stability (PSI)</h2>{psi_html}</section>')
     if data.group is not None:
-        cutoff = data.cutoff if data.cutoff is not None else float(
-            np.quantile(score, float(y.mean()))
+        cutoff = (
+            data.cutoff if data.cutoff is not None else float(np.quantile(score, float(y.mean())))
         )
-        air = M.adverse_impact_table(score, data.group, cutoff)
+        air = metrics.adverse_impact_table(score, data.group, cutoff)
         fair = (
             f"<p class=note>Group column <b>{html.escape(data.group_name)}</b> (never a model "
             f"input). Approved: score ≥ {cutoff:.1f}"
             + ("" if data.cutoff is not None else " (default: declines as many as the bad rate)")
             + ". A ratio under 0.8 fails the four-fifths rule.</p>"
-            + _groups(score, data.group, cutoff) + _table(air)
+            + _groups(score, data.group, cutoff)
+            + _table(air)
         )
     else:
         fair = "<p class=note>No group column was given.</p>"

@@ -304,9 +304,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model.information_value_ = {
                 str(k): float(v) for k, v in data["information_value"].items()
             }
-            model.binned_ = {
-                b["name"]: BinnedCharacteristic.from_dict(b) for b in data["bins"]
-            }
+            model.binned_ = {b["name"]: BinnedCharacteristic.from_dict(b) for b in data["bins"]}
             model.classes_ = np.array([0, 1])
             model.data_hash_ = str(data["data_hash"])
             model.n_train_ = int(data["n_train"])
@@ -323,8 +321,9 @@ def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Mapping):
-            out[key] = {str(k): (list(v) if isinstance(v, (list, tuple)) else v)
-                        for k, v in value.items()}
+            out[key] = {
+                str(k): (list(v) if isinstance(v, (list, tuple)) else v) for k, v in value.items()
+            }
         elif isinstance(value, (list, tuple)):
             out[key] = list(value)
         else:

@@ -27,8 +27,22 @@ ModelKind = Literal["scorecard", "gbm"]
 # Labels that mean "bad" whatever the dataset calls its target.
 _BAD_WORDS = frozenset(
     {
-        "1", "bad", "yes", "y", "true", "t", "default", "defaulted", "charged off",
-        "charged-off", "chargeoff", "delinquent", "event", "positive", "fraud", "late",
+        "1",
+        "bad",
+        "yes",
+        "y",
+        "true",
+        "t",
+        "default",
+        "defaulted",
+        "charged off",
+        "charged-off",
+        "chargeoff",
+        "delinquent",
+        "event",
+        "positive",
+        "fraud",
+        "late",
     }
 )
 _GOOD_WORDS = frozenset(
@@ -36,9 +50,7 @@ _GOOD_WORDS = frozenset(
 )
 
 
-def read_table(
-    path: Path, *, sep: str | None = None, header: bool = True
-) -> pd.DataFrame:
+def read_table(path: Path, *, sep: str | None = None, header: bool = True) -> pd.DataFrame:
     """Read CSV (any common separator, sniffed) or Parquet.
 
     Without a header the columns are named ``col1 … colN``.
