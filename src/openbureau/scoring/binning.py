@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -354,7 +355,10 @@ def fit_binning(
         n_jobs=options.n_jobs,
     )
     try:
-        process.fit(B[variables], np.asarray(y))
+        with warnings.catch_warnings():
+            # optbinning's own pandas deprecation noise; nothing the caller can act on.
+            warnings.filterwarnings("ignore", module=r"optbinning(\..*)?$")
+            process.fit(B[variables], np.asarray(y))
     except Exception as e:  # optbinning raises bare ValueErrors on odd input
         raise ScoringError(f"binning failed: {e}") from e
     out: dict[str, BinnedCharacteristic] = {}

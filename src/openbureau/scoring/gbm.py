@@ -63,7 +63,8 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         early_stopping_rounds: patience on the validation log-loss.
         validation_fraction: share of rows held out (stratified) for early stopping.
         random_state: seed for the split, bagging and feature sampling.
-        n_jobs: LightGBM threads (None: LightGBM's default).
+        n_jobs: LightGBM threads (None: one thread below 50,000 rows, where threads cost
+            more than they bring — badly so on a busy machine — else LightGBM's default).
         pdo, base_score, base_odds, min_score, max_score: points scaling.
     """
 
@@ -127,7 +128,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "seed": self.random_state,
             "deterministic": True,
             "force_row_wise": True,
-            "num_threads": self.n_jobs or 0,
+            "num_threads": self.n_jobs or (1 if n_rows < 50_000 else 0),
             "verbosity": -1,
         }
 
