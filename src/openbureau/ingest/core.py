@@ -139,6 +139,7 @@ def recover(ctx: Context) -> list[tuple[str, str]]:
     left alone. Returns ``(batch_id, "completed" | "removed")`` pairs.
     """
     done: list[tuple[str, str]] = []
+    _remove_stale_work(ctx.settings.home / "tmp")
     with ctx.engine.connect() as conn:
         pending = conn.execute(
             select(Batch.id, Batch.receipt, Batch.received_at).where(Batch.status == "pending")
@@ -163,6 +164,20 @@ def recover(ctx: Context) -> list[tuple[str, str]]:
                 done.append((batch_id, "removed"))
         logger.info("recovered batch %s: %s", batch_id, done[-1][1])
     return done
+
+
+def _remove_stale_work(tmp: Path) -> None:
+    """Delete the work folders (decompressed input, spill files) of crashed ingests."""
+    if not tmp.is_dir():
+        return
+    for folder in tmp.iterdir():
+        owner_file = folder / "owner"
+        try:
+            owner = owner_file.read_text().strip()
+        except OSError:
+            continue  # being created right now, or not ours
+        if not _owner_alive(owner, None):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- ingest ----------------------------------------------------------------------------
@@ -237,6 +252,7 @@ def ingest_file(
     batch_id = str(uuid.uuid4())
     work = settings.home / "tmp" / batch_id
     work.mkdir(parents=True, exist_ok=True)
+    (work / "owner").write_text(_owner())  # lets recover() clean up after a crash
     try:
         if named.compressed or path.suffix.lower() == ".gz":
             plain = work / "input"
@@ -291,7 +307,7 @@ def ingest_file(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
-    receipt.timings = timings
+    receipt.timings = {**timings, **receipt.timings}
     with ctx.engine.begin() as conn:
         rec = {**receipt.to_dict()}
         conn.execute(update(Batch).where(Batch.id == batch_id).values(receipt=rec))
@@ -586,6 +602,7 @@ def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetim
         counts = load.apply(conn, furnisher_id=receipt.furnisher, batch_id=receipt.batch_id,
                             now=now)
         receipt.corrected, receipt.duplicates = counts.corrected, counts.duplicates
+        receipt.timings.update(counts.timings)
         receipt.finished_at = utcnow().isoformat()
         conn.execute(
             update(Batch).where(Batch.id == receipt.batch_id).values(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -106,8 +107,7 @@ class LoadCounts:
     corrected: int = 0
     duplicates: int = 0
     consumers_created: int = 0
-    linked: int = 0
-    needs_resolution: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _same(a: str, b: str) -> str:
@@ -176,6 +176,14 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
     pg = conn.dialect.name == "postgresql"
     p = {"f": furnisher_id, "b": batch_id, "now": now}
     counts = LoadCounts()
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        t = time.perf_counter()
+        counts.timings[step] = round(counts.timings.get(step, 0.0) + t - clock, 3)
+        clock = t
+
     st = "ob_stage" if pg else "temp.ob_stage"
 
     def cipher(col: str) -> str:
@@ -202,6 +210,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         )).scalar_one()
         if not left:
             break
+    lap("consumers_s")
     # 2. accounts: the current state, from each account's latest month in this batch.
     latest = (
         f"(SELECT DISTINCT ON (account_id) * FROM {st} ORDER BY account_id, month DESC)"
@@ -228,6 +237,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         "updated_at = excluded.updated_at "
         "WHERE excluded.last_month >= accounts.last_month"
     ), p)
+    lap("accounts_s")
     # 3. months already held: identical (a duplicate) or different (a correction).
     joined = (f"{st} s JOIN accounts a ON a.furnisher_id = :f "
               "AND a.furnisher_account_id = s.account_id "
@@ -238,6 +248,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         f"coalesce(sum(CASE WHEN {same} THEN 0 ELSE 1 END), 0) FROM {joined}"
     ), p).one()
     counts.duplicates, counts.corrected = int(row[0]), int(row[1])
+    lap("compare_s")
     if counts.corrected:
         conn.execute(text(
             "INSERT INTO account_month_revisions (account_id, month, credit_limit_minor,"
@@ -247,6 +258,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
             " m.amount_due_minor, m.amount_paid_minor, m.days_past_due, m.status, m.batch_id,"
             f" :b, :now FROM {joined} WHERE NOT ({same})"
         ), p)
+        lap("revisions_s")
     # 4. the month-by-month history.
     conn.execute(text(
         "INSERT INTO account_months (account_id, month, credit_limit_minor, balance_minor,"
@@ -263,6 +275,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         " batch_id = excluded.batch_id "
         f"WHERE NOT ({_same('account_months', 'excluded')})"
     ), p)
+    lap("account_months_s")
     # 5. identity records: one per furnisher account, as of its latest month.
     conn.execute(text(
         "INSERT INTO identity_records (furnisher_id, furnisher_account_id, customer_ref, name,"
@@ -289,6 +302,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         " updated_at = excluded.updated_at "
         "WHERE excluded.last_month >= identity_records.last_month"
     ), p)
+    lap("identity_s")
     if not pg:
         conn.execute(text("DROP TABLE temp.ob_stage"))
     return counts
