@@ -74,20 +74,40 @@ class ArtifactError(ScoringError):
     """A model artifact is missing, corrupt, or of an unknown format or version."""
 
 
+class IdentityError(OpenBureauError):
+    """Identity records could not be linked, reviewed or evaluated as asked."""
+
+
+class EngineUnavailableError(IdentityError):
+    """The requested compute engine is not installed (the message names the extra)."""
+
+
+class ReviewError(IdentityError):
+    """A review decision is impossible: unknown item, already decided, or unsafe."""
+
+
+class TruthError(IdentityError):
+    """The ground-truth folder given to an evaluation is missing or malformed."""
+
+
 __all__ = [
     "ArtifactError",
     "BadFileError",
     "BatchInProgressError",
     "BatchRefusedError",
     "ConfigError",
+    "EngineUnavailableError",
     "ForbiddenFieldError",
     "HeaderMismatchError",
+    "IdentityError",
     "IngestError",
     "NotInitialisedError",
     "OpenBureauError",
+    "ReviewError",
     "ScoringError",
     "ScoringInputError",
     "StoreError",
     "SynthError",
+    "TruthError",
     "UnknownFurnisherError",
 ]
