@@ -9,6 +9,7 @@ on the accounts the holder chooses not to pay — rolling, curing or charging of
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -450,16 +451,28 @@ class Simulator:
         )
         o_dpd = np.minimum(150 + 30 * (u - book.charged_off[oidx]), 9_999).astype(np.int16)
 
-        # Records in account order (= each furnisher's account-number order).
-        order = np.argsort(np.concatenate([idx, oidx]), kind="stable")
+        # Records in account order (= each furnisher's account-number order): both index
+        # sets are sorted and disjoint, so a running count places every record (no sort).
+        reported = np.zeros(len(book), dtype=np.int64)
+        reported[idx] = 1
+        reported[oidx] = 1
+        rank = np.cumsum(reported) - 1
+        pos, opos = rank[idx], rank[oidx]
+        total = idx.size + oidx.size
+
+        def merged(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            out = np.empty(total, dtype=np.result_type(a, b))
+            out[pos], out[opos] = a, b
+            return out
+
         return MonthRecords(
-            account=np.concatenate([idx, oidx]).astype(np.int64)[order],
-            balance=np.concatenate([book.balance[idx], book.balance[oidx]])[order],
-            amount_due=np.concatenate([due.astype(np.int64), book.balance[oidx]])[order],
-            amount_paid=np.concatenate([paid.astype(np.int64), o_paid.astype(np.int64)])[order],
-            days_past_due=np.concatenate([dpd, o_dpd])[order],
-            status=np.concatenate([status, o_status])[order],
-            limit=np.concatenate([book.limit[idx], book.limit[oidx]])[order],
+            account=merged(idx.astype(np.int64), oidx.astype(np.int64)),
+            balance=merged(book.balance[idx], book.balance[oidx]),
+            amount_due=merged(due.astype(np.int64), book.balance[oidx]),
+            amount_paid=merged(paid.astype(np.int64), o_paid.astype(np.int64)),
+            days_past_due=merged(dpd, o_dpd),
+            status=merged(status, o_status),
+            limit=merged(book.limit[idx], book.limit[oidx]),
         )
 
     def _choose_affected(self, candidates: npt.NDArray[np.int64]) -> None:

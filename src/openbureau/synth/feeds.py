@@ -7,6 +7,7 @@ work is for the few noisy identity values captured at account opening.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from openbureau.synth.noise import (
     NID_MISTYPED,
     PHONE_MISSING,
 )
+from openbureau.synth.payments import Transactions
 from openbureau.synth.population import Address, People
 from openbureau.synth.reference import DISTRICTS, PROVINCES, STREET_KINDS, STREETS, SURNAMES
 from openbureau.synth.text import digits, format_dates, join
@@ -227,11 +229,14 @@ class FeedWriter:
 
     # -- files ---------------------------------------------------------------------------
     def write_accounts(self, book: Book, records: MonthRecords, u: int, month: dt.date) -> None:
+        """Queue this month's account files. The heavy text work runs on the writer threads;
+        what may still change in the book (charge-off months) is copied here first."""
         for furnisher in (BANKCARD, MICROLOAN, PAYPLAT):
             sel = np.nonzero(book.furnisher[records.account] == furnisher)[0]
             acc = records.account[sel]
-            table = self._account_table(furnisher, book, records, sel, acc, u, month)
-            self._write(FURNISHERS[furnisher], month, "accounts", table)
+            charged_off = book.charged_off[acc]
+            self._submit(FURNISHERS[furnisher], month, "accounts", acc.size, self._account_table,
+                         furnisher, book, records, sel, acc, charged_off, u, month)
 
     def _account_table(
         self,
@@ -240,6 +245,7 @@ class FeedWriter:
         records: MonthRecords,
         sel: npt.NDArray[np.int64],
         acc: npt.NDArray[np.int64],
+        co: npt.NDArray[np.int16],
         u: int,
         month: dt.date,
     ) -> pa.Table:
@@ -260,7 +266,6 @@ class FeedWriter:
             - 1
         )
         ends = np.isin(status, (ST_CLOSED, ST_PAID))
-        co = book.charged_off[acc]
         co_start = np.datetime64(self.config.month(0), "M").astype(np.int64) + co.astype(np.int64)
         co_day = (
             co_start.astype("datetime64[M]").astype("datetime64[D]") - np.datetime64("1970-01-01")
@@ -304,21 +309,22 @@ class FeedWriter:
         names = [c for c in ACCOUNT_COLUMNS if c in columns]
         return pa.table({c: columns[c] for c in names})
 
-    def write_payments(self, table: pa.Table, month: dt.date) -> None:
-        persons = table.column("customer_ref").to_numpy()
-        refs = _prefixed("U", self.customer_no[PAYPLAT][persons], 9)
-        table = table.set_column(table.schema.get_field_index("customer_ref"), "customer_ref", refs)
-        self._write("payplat", month, "payments", table)
+    def write_payments(self, tx: Transactions, month: dt.date) -> None:
+        self._submit("payplat", month, "payments", tx.size, self._payments_table, tx)
 
-    def _write(self, furnisher: str, month: dt.date, kind: str, table: pa.Table) -> None:
+    def _payments_table(self, tx: Transactions) -> pa.Table:
+        refs = _prefixed("U", self.customer_no[PAYPLAT][tx.person], 9)
+        return tx.to_table(refs)
+
+    def _submit(self, furnisher: str, month: dt.date, kind: str, rows: int,
+                build: Callable[..., pa.Table], *args: object) -> None:
         fmt = str(FURNISHER_INFO[furnisher]["format"])
         path = self.feeds / furnisher / f"{month:%Y-%m}.{kind}.{fmt}"
         self.files.append(path)
-        self.rows[kind] += table.num_rows
-        self._pending = [f for f in self._pending if not f.done() or f.result() is not None]
-        if len(self._pending) > 4:  # bound the tables held in memory
+        self.rows[kind] += rows
+        while len(self._pending) >= 4:  # bound the months held in memory
             self._pending.pop(0).result()
-        self._pending.append(self._pool.submit(_write_file, path, fmt, table))
+        self._pending.append(self._pool.submit(_build_and_write, path, fmt, build, args))
 
     def close(self) -> None:
         try:
@@ -326,6 +332,11 @@ class FeedWriter:
                 future.result()
         finally:
             self._pool.shutdown(wait=True)
+
+
+def _build_and_write(path: Path, fmt: str, build: Callable[..., pa.Table],
+                     args: tuple[object, ...]) -> None:
+    _write_file(path, fmt, build(*args))
 
 
 def _write_file(path: Path, fmt: str, table: pa.Table) -> None:

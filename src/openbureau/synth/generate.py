@@ -102,7 +102,7 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
                 config.transactions_per_month,
                 next_tx,
             )
-            next_tx += tx.num_rows
+            next_tx += tx.size
             writer.write_payments(tx, month)
             step("months", u - burn + 1, config.months)
     finally:

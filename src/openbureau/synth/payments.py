@@ -87,7 +87,7 @@ def month_transactions(
     month: dt.date,
     mean_per_month: float,
     first_id: int,
-) -> pa.Table:
+) -> Transactions:
     """All transactions of ``users`` in ``month``, sorted by time, in the furnishing format."""
     k = users.shape[0]
     s = stressed[users].astype(np.float64)
@@ -163,28 +163,57 @@ def month_transactions(
             np.full(rf_owner.size, 2),
         ]
     )
-    order = np.argsort(secs * np.int64(k) + all_owner, kind="stable")
+    # Sorted to the minute: a month has < 65,536 minutes, and numpy radix-sorts 16-bit keys.
+    order = np.argsort((secs // 60).astype(np.uint16), kind="stable")
 
     start_us = int(
         (np.datetime64(month) - np.datetime64("1970-01-01"))
         .astype("timedelta64[us]")
         .astype(np.int64)
     )
-    total = order.size
-    ids = first_id + np.arange(total, dtype=np.int64)
-    mcc_o, inflow_o = mcc_idx[order], inflow[order]
-    return pa.table(
-        {
-            "transaction_id": join(total, "T", digits(ids, 12)),
-            "customer_ref": pa.array(users[all_owner[order]].astype(np.int64), pa.int64()),
-            "timestamp": pa.array(start_us + secs[order] * 1_000_000, pa.timestamp("us", tz="UTC")),
-            "direction": _labels(direction[order], ["out", "in"]),
-            "amount": cents_to_decimal(cents[order].astype(np.int64)),
-            "merchant_category": _labels(mcc_o, list(_MCC)),
-            "channel": _labels(chan_idx[order], list(_CHANNEL)),
-            "inflow_kind": _labels(inflow_o, list(_INFLOW_KINDS)),
-        }
+    return Transactions(
+        first_id=first_id,
+        person=users[all_owner[order]],
+        micros=start_us + secs[order] * 1_000_000,
+        direction=direction[order],
+        cents=cents[order].astype(np.int64),
+        mcc=mcc_idx[order],
+        channel=chan_idx[order],
+        inflow=inflow[order],
     )
 
 
-__all__ = ["Habits", "month_transactions"]
+@dataclass
+class Transactions:
+    """One month of transactions as arrays; turned into Arrow on a writer thread."""
+
+    first_id: int
+    person: npt.NDArray[np.int32]
+    micros: npt.NDArray[np.int64]
+    direction: npt.NDArray[np.int8]
+    cents: npt.NDArray[np.int64]
+    mcc: npt.NDArray[np.int64]
+    channel: npt.NDArray[np.int64]
+    inflow: npt.NDArray[np.int64]
+
+    @property
+    def size(self) -> int:
+        return int(self.person.shape[0])
+
+    def to_table(self, customer_ref: pa.Array) -> pa.Table:
+        ids = self.first_id + np.arange(self.size, dtype=np.int64)
+        return pa.table(
+            {
+                "transaction_id": join(self.size, "T", digits(ids, 12)),
+                "customer_ref": customer_ref,
+                "timestamp": pa.array(self.micros, pa.timestamp("us", tz="UTC")),
+                "direction": _labels(self.direction, ["out", "in"]),
+                "amount": cents_to_decimal(self.cents),
+                "merchant_category": _labels(self.mcc, list(_MCC)),
+                "channel": _labels(self.channel, list(_CHANNEL)),
+                "inflow_kind": _labels(self.inflow, list(_INFLOW_KINDS)),
+            }
+        )
+
+
+__all__ = ["Habits", "Transactions", "month_transactions"]
