@@ -1,0 +1,101 @@
+"""Comparison features of identity records, and the bureau's linkage model over them.
+
+Features are computed once, in DuckDB, whatever engine scores the pairs afterwards: the SQL
+below is the single definition. Input columns are those of ``identity_records`` plus
+``nid_clear`` (the national id decrypted inside the linking job, never stored) and ``det``
+(the deterministic component of the record).
+"""
+
+from __future__ import annotations
+
+from openbureau.identity.model import Comparison, ModelSpec
+from openbureau.identity.romanisation import name_tokens_sql, phonetic_sql
+
+# Address words that carry no identity, and the abbreviations furnishers use.
+_ADDRESS_REWRITES: tuple[tuple[str, str], ...] = (
+    ("\\bno\\.?\\s", " "),
+    ("\\bdistrict\\b", " "),
+    ("[^a-z0-9 ]", " "),
+    ("\\bavenue\\b", "ave"),
+    ("\\bstreet\\b", "st"),
+    ("\\broad\\b", "rd"),
+    ("\\blane\\b", "ln"),
+    ("\\s+", " "),
+)
+
+
+def _address_sql(expr: str) -> str:
+    out = f"lower({expr})"
+    for pattern, replacement in _ADDRESS_REWRITES:
+        out = f"regexp_replace({out}, '{pattern}', '{replacement}', 'g')"
+    return f"nullif(trim({out}), '')"
+
+
+def feature_sql(source: str) -> str:
+    """One SELECT over ``source`` giving the feature columns the model compares."""
+    tokens = name_tokens_sql("name")
+    fwd = phonetic_sql("array_to_string(_tok, '')")
+    rot = phonetic_sql(
+        "CASE WHEN len(_tok) > 1 THEN _tok[len(_tok)] || array_to_string(_tok[1:len(_tok) - 1],"
+        " '') ELSE array_to_string(_tok, '') END"
+    )
+    swap = (
+        "CASE WHEN day(birth_date) <= 12 AND day(birth_date) <> month(birth_date) THEN "
+        "strftime(make_date(year(birth_date), day(birth_date), month(birth_date)), '%Y%m%d') END"
+    )
+    return (
+        "SELECT unique_id, det, "
+        f"nullif({fwd}, '') AS n_fwd, nullif({rot}, '') AS n_rot, "
+        "strftime(birth_date, '%Y%m%d') AS dob, "
+        f"{swap} AS dob_swap, "
+        "phone, "
+        f"{_address_sql('address')} AS addr, "
+        "postcode, "
+        "national_id_hmac AS nid_hmac, nid_clear, "
+        "CASE WHEN nid_state = 'valid' THEN 1 ELSE 0 END AS nid_valid, "
+        "substr(nid_clear, 1, 9) AS nid_head, substr(nid_clear, 10, 9) AS nid_tail "
+        f"FROM (SELECT *, {tokens} AS _tok FROM {source})"
+    )
+
+
+# Pairs worth scoring: one side lacks a valid national id (two valid ids are either the same
+# person already or never the same person), and the two are not linked already.
+RESTRICT = "(l.nid_valid = 0 OR r.nid_valid = 0) AND l.det <> r.det"
+
+
+def bureau_model(*, u_max_pairs: float = 3e5, em_max_pairs: float | None = 5e5,
+                 seed: int = 42) -> ModelSpec:
+    """The bureau's model: name, birth date, phone, address, postcode, national id."""
+    return ModelSpec(
+        comparisons=(
+            Comparison("name", "name", ("n_fwd", "n_rot")),
+            Comparison("birth_date", "date", ("dob", "dob_swap")),
+            Comparison("phone", "digits", ("phone",)),
+            Comparison("address", "text", ("addr",), thresholds=(0.9,)),
+            Comparison("postcode", "code", ("postcode",)),
+            Comparison("national_id", "id", ("nid_hmac", "nid_clear")),
+        ),
+        blocking=(
+            "l.dob = r.dob",
+            "l.phone = r.phone",
+            "l.n_fwd = r.n_fwd",
+            "l.n_fwd = r.n_rot",
+            "l.n_rot = r.n_fwd",
+            "l.nid_head = r.nid_head",
+            "l.nid_tail = r.nid_tail",
+            "l.addr = r.addr",
+        ),
+        restrict=RESTRICT,
+        em_blocking=("l.dob = r.dob", "l.n_fwd = r.n_fwd AND l.postcode = r.postcode"),
+        deterministic=("l.nid_hmac = r.nid_hmac", "l.phone = r.phone AND l.dob = r.dob"),
+        u_max_pairs=u_max_pairs,
+        em_max_pairs=em_max_pairs,
+        seed=seed,
+    )
+
+
+# Comparisons that are evidence *beyond* name and birth date: a look-alike (same name, same
+# birth date, another person) is never linked automatically without one of them agreeing.
+CORROBORATING = ("phone", "address", "postcode", "national_id")
+
+__all__ = ["CORROBORATING", "RESTRICT", "bureau_model", "feature_sql"]
