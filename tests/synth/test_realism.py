@@ -94,6 +94,37 @@ def test_status_and_days_past_due_agree(con) -> None:  # type: ignore[no-untyped
     assert bad == 0
 
 
+def test_dates_are_consistent(population: tuple[Path, SynthSummary]) -> None:
+    import duckdb
+
+    root = population[0] / "feeds"
+    con = duckdb.connect()
+    bad = con.execute(f"""
+        SELECT count(*) FILTER (WHERE CAST(opened AS DATE) > last_day(strptime(reporting_month, '%Y-%m'))),
+               count(*) FILTER (WHERE CAST(closed AS DATE) > last_day(strptime(reporting_month, '%Y-%m'))),
+               count(*) FILTER (WHERE CAST(closed AS DATE) < CAST(opened AS DATE)),
+               count(*) FILTER (WHERE status IN ('closed', 'paid', 'charged_off', 'collection') AND closed IS NULL),
+               count(*)
+        FROM read_csv('{root}/bankcard/*.csv', all_varchar=true)
+    """).fetchone()
+    assert bad[:4] == (0, 0, 0, 0) and bad[4] > 0
+    first_opened = con.execute(f"""SELECT min(opened), max(opened)
+        FROM read_parquet('{root}/payplat/*.accounts.parquet')""").fetchone()
+    assert first_opened[1] <= REALISM_CONFIG.month(REALISM_CONFIG.months - 1).replace(day=28)
+
+
+def test_transactions_fall_in_their_files_month(population: tuple[Path, SynthSummary]) -> None:
+    import duckdb
+
+    root = population[0] / "feeds" / "payplat"
+    outside = duckdb.connect().execute(f"""
+        SELECT count(*) FILTER (WHERE strftime(timestamp AT TIME ZONE 'UTC', '%Y-%m')
+                                <> regexp_extract(filename, '(\\d{{4}}-\\d{{2}})\\.payments', 1)),
+               count(*)
+        FROM read_parquet('{root}/*.payments.parquet', filename=true)""").fetchone()
+    assert outside[0] == 0 and outside[1] > 0
+
+
 def test_national_id_noise_matches_configured_rates(con) -> None:  # type: ignore[no-untyped-def]
     for furnisher, noise in DEFAULT_NOISE.items():
         ids = con.execute(

@@ -235,8 +235,21 @@ class FeedWriter:
             sel = np.nonzero(book.furnisher[records.account] == furnisher)[0]
             acc = records.account[sel]
             charged_off = book.charged_off[acc]
-            self._submit(FURNISHERS[furnisher], month, "accounts", acc.size, self._account_table,
-                         furnisher, book, records, sel, acc, charged_off, u, month)
+            self._submit(
+                FURNISHERS[furnisher],
+                month,
+                "accounts",
+                acc.size,
+                self._account_table,
+                furnisher,
+                book,
+                records,
+                sel,
+                acc,
+                charged_off,
+                u,
+                month,
+            )
 
     def _account_table(
         self,
@@ -254,9 +267,11 @@ class FeedWriter:
         product = book.product[acc]
         status = records.status[sel]
         month_start = (np.datetime64(month) - np.datetime64("1970-01-01")).astype(np.int64)
-        open_month_start = np.datetime64(self.config.month(0), "M").astype(
-            np.int64
-        ) + book.open_month[acc].astype(np.int64)
+        # Book months count from the start of the burn-in; feed month 0 is burn_in_months later.
+        first = (
+            np.datetime64(self.config.month(0), "M").astype(np.int64) - self.config.burn_in_months
+        )
+        open_month_start = first + book.open_month[acc].astype(np.int64)
         opened = (
             (
                 open_month_start.astype("datetime64[M]").astype("datetime64[D]")
@@ -266,7 +281,7 @@ class FeedWriter:
             - 1
         )
         ends = np.isin(status, (ST_CLOSED, ST_PAID))
-        co_start = np.datetime64(self.config.month(0), "M").astype(np.int64) + co.astype(np.int64)
+        co_start = first + co.astype(np.int64)
         co_day = (
             co_start.astype("datetime64[M]").astype("datetime64[D]") - np.datetime64("1970-01-01")
         ).astype(np.int64) + 27
@@ -316,8 +331,15 @@ class FeedWriter:
         refs = _prefixed("U", self.customer_no[PAYPLAT][tx.person], 9)
         return tx.to_table(refs)
 
-    def _submit(self, furnisher: str, month: dt.date, kind: str, rows: int,
-                build: Callable[..., pa.Table], *args: object) -> None:
+    def _submit(
+        self,
+        furnisher: str,
+        month: dt.date,
+        kind: str,
+        rows: int,
+        build: Callable[..., pa.Table],
+        *args: object,
+    ) -> None:
         fmt = str(FURNISHER_INFO[furnisher]["format"])
         path = self.feeds / furnisher / f"{month:%Y-%m}.{kind}.{fmt}"
         self.files.append(path)
@@ -334,8 +356,9 @@ class FeedWriter:
             self._pool.shutdown(wait=True)
 
 
-def _build_and_write(path: Path, fmt: str, build: Callable[..., pa.Table],
-                     args: tuple[object, ...]) -> None:
+def _build_and_write(
+    path: Path, fmt: str, build: Callable[..., pa.Table], args: tuple[object, ...]
+) -> None:
     _write_file(path, fmt, build(*args))
 
 

@@ -114,9 +114,11 @@ def month_transactions(
     for j in range(ch_cdf.shape[1] - 1):
         channel += draw >= ch_cdf[category, j]
     night = rng.random(m) < 0.04 + 0.05 * s[owner] + 0.03 * (r[owner] > 1)
-    hour = np.where(night, rng.integers(0, 6, m), np.clip(rng.normal(14, 4, m), 6, 23.99))
+    hour = np.where(night, rng.integers(0, 6, m), np.clip(rng.normal(14, 4, m), 6, 23)).astype(
+        np.int64
+    )
     day = rng.integers(0, days_in_month, m)
-    seconds = day * 86_400 + (hour * 3600).astype(np.int64) + rng.integers(0, 3600, m) % 3600
+    seconds = day * 86_400 + hour * 3600 + rng.integers(0, 3600, m)
 
     # Income-like inflows: salary for the salaried (often lost under stress), transfers otherwise.
     salaried = people.salaried[users]
