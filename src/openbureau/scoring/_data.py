@@ -176,32 +176,25 @@ def screen_columns(
         if name in excluded:
             continue
         col = X[raw_name]
-        non_null = col.dropna()
-        n_distinct = int(non_null.nunique())
-        has_missing = len(non_null) < n
-        if n_distinct + int(has_missing) <= 1:
-            dropped[name] = "constant: a single value in every row"
-            continue
         dtype = col.dtype
         if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
             dropped[name] = "date or time column: use a duration derived from it instead"
             continue
-        all_distinct = n_distinct == len(non_null) and len(non_null) >= 20
-        if all_distinct and _looks_like_id_name(name):
-            dropped[name] = "ID-like: every value distinct and the name marks an identifier"
-            continue
         is_text = not (
             pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
         ) or isinstance(dtype, pd.CategoricalDtype)
-        if is_text and name not in forced_cat:
+        if is_text and name not in forced_cat and not isinstance(dtype, pd.CategoricalDtype):
+            non_null = col.dropna()
             parsed = pd.to_numeric(non_null.astype(str), errors="coerce")
-            if (
-                len(non_null)
-                and not isinstance(dtype, pd.CategoricalDtype)
-                and parsed.notna().all()
-            ):
+            if len(non_null) and parsed.notna().all():
                 is_text = False  # numbers stored as text
         if is_text or name in forced_cat:
+            non_null = col.dropna()
+            n_distinct = int(non_null.nunique())
+            if n_distinct + int(len(non_null) < n) <= 1:
+                dropped[name] = "constant: a single value in every row"
+                continue
+            all_distinct = n_distinct == len(non_null) and len(non_null) >= 20
             if len(non_null) >= 20 and (n_distinct > 0.5 * len(non_null) or all_distinct):
                 dropped[name] = (
                     f"ID-like: {n_distinct} distinct values in {len(non_null)} rows "
@@ -211,14 +204,26 @@ def screen_columns(
             cats.append(name)
             continue
         values = to_float(col)
-        finite = values[np.isfinite(values)]
-        if finite.size >= 20 and n_distinct >= 0.98 * len(non_null):
-            integral = bool(np.all(finite == np.round(finite)))
-            span = float(finite.max() - finite.min()) + 1.0 if finite.size else 0.0
-            dense = integral and span <= 1.5 * finite.size
-            if integral and (dense or _looks_like_id_name(name)):
-                dropped[name] = "ID-like: distinct integers filling a dense range (a row number)"
+        finite = values[~np.isnan(values)]
+        has_missing = finite.size < n
+        if finite.size == 0 or (finite.min() == finite.max() and not has_missing):
+            dropped[name] = "constant: a single value in every row"
+            continue
+        # Distinct counts cost a hash of the column: only where an identifier is possible
+        # (whole numbers, or a name that says "id").
+        integral = bool(np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)))
+        if finite.size >= 20 and (integral or _looks_like_id_name(name)):
+            n_distinct = len(np.unique(finite))
+            if n_distinct == finite.size and _looks_like_id_name(name):
+                dropped[name] = "ID-like: every value distinct and the name marks an identifier"
                 continue
+            if integral and n_distinct >= 0.98 * finite.size:
+                span = float(finite.max() - finite.min()) + 1.0
+                if span <= 1.5 * finite.size or _looks_like_id_name(name):
+                    dropped[name] = (
+                        "ID-like: distinct integers filling a dense range (a row number)"
+                    )
+                    continue
         numeric.append(name)
     return Screening(numeric=numeric, categorical=cats, dropped=dropped)
 

@@ -1,4 +1,4 @@
-"""The compiled scorecard: plain arrays that score millions of rows with ``searchsorted``.
+"""The compiled scorecard: plain arrays that score millions of rows in flat memory.
 
 Every characteristic is a lookup table of points:
 
@@ -8,6 +8,9 @@ Every characteristic is a lookup table of points:
 * categorical: a category → bin map, plus points for missing and for categories never
   seen in training (neutral points: no evidence either way).
 
+A numeric value's bin is found with ``numpy.searchsorted`` over the splits or, for the
+usual scorecard characteristic with at most 16 splits, by one branch-free compare-and-add
+pass per split (about 3× faster than the binary search on unsorted data; same bins).
 Scoring walks the rows in chunks so memory stays flat in the batch size, and sums the
 characteristics in a fixed order so every path (the estimator, this scorer, a model
 reloaded from JSON) gives bit-identical scores.
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from openbureau.errors import ScoringError, ScoringInputError
 from openbureau.scoring._data import (
@@ -36,6 +40,8 @@ from openbureau.scoring.scaling import Scaling
 Kind = Literal["numeric", "categorical"]
 
 DEFAULT_CHUNK_ROWS = 1 << 15
+# Up to this many splits, bins are found by comparisons rather than binary search.
+_COMPARE_MAX_SPLITS = 16
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,28 @@ class CompiledCharacteristic:
     def max_points(self) -> float:
         return float(max(self.slot_points))
 
+    def _bin_index(
+        self, x: FloatArray, scratch: tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]] | None
+    ) -> npt.NDArray[Any]:
+        """Regular bin of each value, ``n_bins`` for NaN (the index into ``_lut``)."""
+        if len(self.splits) > _COMPARE_MAX_SPLITS:
+            return np.searchsorted(self._splits_ext, x, side="right")
+        # Few splits (the usual scorecard): one branch-free compare-and-add pass per split
+        # into a uint8 counter beats a binary search, whose unpredictable branches cost
+        # more than all the compares. NaN fails every compare and starts at n_bins.
+        n = len(x)
+        if scratch is None:
+            ge, idx = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.uint8)
+        else:
+            ge, idx = scratch[0][:n], scratch[1][:n]
+        ge8 = ge.view(np.uint8)
+        np.isnan(x, out=ge)
+        np.multiply(ge8, np.uint8(self.n_bins), out=idx)
+        for split in self.splits:
+            np.greater_equal(x, split, out=ge)
+            np.add(idx, ge8, out=idx)
+        return idx
+
     def slots(self, values: Any) -> IntArray:
         """Bin slot of each value."""
         if self.kind == "numeric":
@@ -113,12 +141,16 @@ class CompiledCharacteristic:
         )
         return lut[codes]
 
-    def points(self, values: Any, out: FloatArray | None = None) -> FloatArray:
-        """Points of each value (``out`` is filled when given)."""
+    def points(
+        self,
+        values: Any,
+        out: FloatArray | None = None,
+        scratch: tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]] | None = None,
+    ) -> FloatArray:
+        """Points of each value (``out`` is filled when given; ``scratch`` buffers reused)."""
         if self.kind == "numeric":
             x = to_float(values)
-            idx = np.searchsorted(self._splits_ext, x, side="right")
-            res = np.take(self._lut, idx, out=out)
+            res = np.take(self._lut, self._bin_index(x, scratch), out=out)
             if len(self.special_values):
                 res[np.isin(x, self._specials)] = self.slot_points[self.special]
             return res
@@ -183,13 +215,15 @@ class CompiledScorecard:
         """Unclipped total points per row (the sum of the characteristics' points)."""
         self._check_columns(X)
         out = np.zeros(n_rows(X), dtype=np.float64)
-        buf = np.empty(min(chunk_rows, max(len(out), 1)), dtype=np.float64)
+        size = min(chunk_rows, max(len(out), 1))
+        buf = np.empty(size, dtype=np.float64)
+        scratch = (np.empty(size, dtype=np.bool_), np.empty(size, dtype=np.uint8))
         for start, stop in self._chunks(X, chunk_rows):
             acc = out[start:stop]
             tmp = buf[: stop - start]
             for ch in self.characteristics:
-                ch.points(column_slice(X, ch.name, start, stop), out=tmp)
-                acc += tmp
+                ch.points(column_slice(X, ch.name, start, stop), out=tmp, scratch=scratch)
+                np.add(acc, tmp, out=acc)
         return out
 
     def score(self, X: Any, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> FloatArray:
