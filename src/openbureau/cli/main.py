@@ -8,6 +8,7 @@ import typer
 
 from openbureau import __version__
 from openbureau.cli import demo as demo_cmd
+from openbureau.cli import identity as identity_cmd
 from openbureau.cli import ingest as ingest_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
@@ -60,6 +61,9 @@ app.command(name="demo")(demo_cmd.demo)
 app.add_typer(model_app, name="model")
 app.add_typer(ingest_cmd.furnishers_app, name="furnishers")
 app.command(name="ingest")(ingest_cmd.ingest)
+app.command(name="link")(identity_cmd.link)
+app.add_typer(identity_cmd.review_app, name="review")
+app.add_typer(identity_cmd.evaluate_app, name="evaluate")
 
 
 def main() -> None:

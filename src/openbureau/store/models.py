@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -182,10 +184,16 @@ class IdentityRecord(Base):
     __table_args__ = (
         UniqueConstraint("furnisher_id", "furnisher_account_id"),
         Index("ix_identity_records_furnisher_customer", "furnisher_id", "customer_ref"),
+        # Only the few unresolved records are indexed (a partial index).
+        Index("ix_identity_records_unresolved", "furnisher_id",
+              postgresql_where=text("needs_resolution"), sqlite_where=text("needs_resolution")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    furnisher_id: Mapped[str] = mapped_column(ForeignKey("furnishers.id"))
+    # furnisher_id and batch_id are not foreign keys on purpose: only ingest writes them
+    # (from a registered furnisher, inside the batch's transaction), and a per-row key check
+    # would cost a bulk load more than the rest of this table's upkeep.
+    furnisher_id: Mapped[str] = mapped_column(String(64))
     furnisher_account_id: Mapped[str] = mapped_column(String(64))
     customer_ref: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))  # lower case, single spaces
@@ -194,15 +202,80 @@ class IdentityRecord(Base):
     phone: Mapped[str | None] = mapped_column(String(20))  # national digits only
     address: Mapped[str | None] = mapped_column(String(300))
     postcode: Mapped[str | None] = mapped_column(String(10))
-    national_id_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    national_id_hmac: Mapped[str | None] = mapped_column(String(64))
     national_id_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     nid_state: Mapped[str] = mapped_column(String(8))  # valid | invalid | missing
     consumer_id: Mapped[str | None] = mapped_column(ForeignKey("consumers.id"), index=True)
-    needs_resolution: Mapped[bool] = mapped_column(Boolean, index=True)
+    needs_resolution: Mapped[bool] = mapped_column(Boolean)
     last_month: Mapped[dt.date] = mapped_column(Date)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
+    batch_id: Mapped[str] = mapped_column(String(36))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
                                                     server_default=func.now())
+
+
+# --- identity (migration 0003) -----------------------------------------------------------
+
+
+class IdentityRun(Base):
+    """One run of ``openbureau link``: engine, trained model, counts and timings."""
+
+    __tablename__ = "identity_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | failed
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The trained Splink model (m and u probabilities, levels): reused by later runs.
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class IdentityEvent(Base):
+    """A merge (several consumer ids found to be one person) or a split (one id, several)."""
+
+    __tablename__ = "identity_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("identity_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # merge | split
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)  # consumer id -> record ids
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    accounts_moved: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ConsumerRedirect(Base):
+    """A consumer id merged into another: anything still holding the old id follows this."""
+
+    __tablename__ = "consumer_redirects"
+
+    from_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), primary_key=True)
+    to_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("identity_events.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class IdentityReview(Base):
+    """A pair of records whose match is uncertain, for an operator to accept or reject."""
+
+    __tablename__ = "identity_reviews"
+    __table_args__ = (UniqueConstraint("record_a", "record_b"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_a: Mapped[int] = mapped_column(ForeignKey("identity_records.id", ondelete="CASCADE"))
+    record_b: Mapped[int] = mapped_column(ForeignKey("identity_records.id", ondelete="CASCADE"))
+    match_probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+    # Field by field: comparison, level, agrees, match weight (bits). Never the values.
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|accepted|rejected|obsolete
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("identity_runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
 
 
 __all__ = [
@@ -212,6 +285,10 @@ __all__ = [
     "Base",
     "Batch",
     "Consumer",
+    "ConsumerRedirect",
     "Furnisher",
+    "IdentityEvent",
     "IdentityRecord",
+    "IdentityReview",
+    "IdentityRun",
 ]
