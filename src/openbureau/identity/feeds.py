@@ -31,59 +31,61 @@ _IDENTITY = ("account_id", "customer_ref", "name", "name_key", "birth_date", "ph
              "postcode", "nid_state", "national_id", "reporting_month")
 
 
-def _read(con: Any, path: Path) -> Any:
-    p = str(path).replace("'", "''")
-    if path.suffix == ".csv":
-        return con.sql(f"SELECT * FROM read_csv('{p}', all_varchar = true, header = true)")
-    if path.suffix == ".jsonl":
-        return con.sql(f"SELECT * FROM read_json('{p}', format = 'newline_delimited')")
-    return con.sql(f"SELECT * FROM read_parquet('{p}')")
+def _read(con: Any, folder: Path) -> Any:
+    """All account files of one furnisher as one relation (every column as text)."""
+    for ext, reader in (("csv", "read_csv({}, all_varchar = true, header = true, "
+                                "union_by_name = true)"),
+                        ("jsonl", "read_json({}, format = 'newline_delimited', "
+                                  "union_by_name = true)"),
+                        ("parquet", "read_parquet({}, union_by_name = true)")):
+        files = sorted(str(p) for p in folder.glob(f"*.accounts.{ext}"))
+        if files:
+            listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+            return con.sql("SELECT * FROM " + reader.format(listed))
+    return None
 
 
 def read_feeds(feeds: Path, *, jurisdiction: str = "cn", today: dt.date | None = None) -> pa.Table:
-    """Identity records (one per furnisher account, latest month) from ``feeds/<furnisher>/``."""
+    """Identity records (one per furnisher account, latest month) from ``feeds/<furnisher>/``.
+
+    Only each account's latest record is validated (ingest validates every month; a latest
+    record that fails validation drops the account here).
+    """
     profile = get_profile(jurisdiction)  # type: ignore[arg-type]
     today = today or dt.date.today()
     now = dt.datetime.now(dt.UTC)
     con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
     parts: list[pa.Table] = []
     wanted = {f.name for f in ACCOUNT_FIELDS}
     for folder in sorted(p for p in Path(feeds).iterdir() if p.is_dir()):
-        files = sorted(folder.glob("*.accounts.*"))
-        if not files:
+        rel = _read(con, folder)
+        if rel is None:
             continue
-        for path in files:
-            rel = _read(con, path)
-            cols = [c for c in rel.columns if c.lower() in wanted]
-            con.register("raw_file", rel)
-            casts = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in cols)
-            src = con.sql(f"SELECT {casts} FROM raw_file").arrow()
-            if hasattr(src, "read_all"):
-                src = src.read_all()
-            src = src.append_column("_line", pa.array(range(2, src.num_rows + 2), pa.int64()))
-            con.register("src", src)
-            source = Source({c.lower(): q(c) for c in cols}, {c.lower(): pa.string() for c in cols})
-            sql = validation_sql("accounts", source, profile, today=today, now=now,
-                                 file_month=None)
-            out = con.sql(
-                f"SELECT {', '.join(_IDENTITY)} FROM ({sql}) WHERE len(_rejects) = 0"
-            ).arrow()
-            if hasattr(out, "read_all"):
-                out = out.read_all()
-            con.unregister("src")
-            con.unregister("raw_file")
-            parts.append(out.append_column(
-                "furnisher_id", pa.array([folder.name] * out.num_rows, pa.string())))
-    con.register("allrecs", pa.concat_tables(parts, promote_options="default"))
-    latest = con.sql(
-        "SELECT arg_max(COLUMNS(* EXCLUDE (furnisher_id, account_id)), reporting_month), "
-        "furnisher_id, account_id FROM allrecs GROUP BY furnisher_id, account_id "
-        "ORDER BY furnisher_id, account_id"
-    ).arrow()
-    if hasattr(latest, "read_all"):
-        latest = latest.read_all()
+        con.register("raw_file", rel)
+        cols = [c for c in rel.columns if c.lower() in wanted]
+        casts = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in cols)
+        month = next(c for c in cols if c.lower() == "reporting_month")
+        account = next(c for c in cols if c.lower() == "account_id")
+        con.execute(
+            f"CREATE OR REPLACE TABLE src AS SELECT {casts}, "
+            "CAST(row_number() OVER () AS BIGINT) AS _line FROM raw_file "
+            f"QUALIFY row_number() OVER (PARTITION BY {q(account)} "
+            f"ORDER BY CAST({q(month)} AS VARCHAR) DESC) = 1"
+        )
+        con.unregister("raw_file")
+        source = Source({c.lower(): q(c) for c in cols}, {c.lower(): pa.string() for c in cols})
+        sql = validation_sql("accounts", source, profile, today=today, now=now, file_month=None)
+        out = con.sql(
+            f"SELECT {', '.join(_IDENTITY)} FROM ({sql}) WHERE len(_rejects) = 0"
+        ).arrow()
+        if hasattr(out, "read_all"):
+            out = out.read_all()
+        parts.append(out.append_column(
+            "furnisher_id", pa.array([folder.name] * out.num_rows, pa.string())))
     con.close()
-    return latest
+    table = pa.concat_tables(parts, promote_options="default")
+    return table.sort_by([("furnisher_id", "ascending"), ("account_id", "ascending")])
 
 
 def seal(table: pa.Table, keys: Keys) -> pa.Table:
