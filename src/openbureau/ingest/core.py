@@ -593,6 +593,8 @@ def _store_refused(ctx: Context, receipt: Receipt) -> None:
 
 def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetime) -> None:
     sealer = load.NationalIdSealer(ctx.keys)
+    one_row = con.execute(
+        "SELECT count(*) = count(DISTINCT account_id) FROM good").fetchall()[0][0]
     reader = _arrow_reader(con, f"SELECT {load.STAGE_SELECT} FROM good",
                            ctx.settings.ingest_batch_rows)
     with ctx.engine.begin() as conn:
@@ -600,7 +602,7 @@ def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetim
         conn.execute(insert(Batch).values(**_batch_values(receipt, "accepted", now)))
         load.stage(conn, reader, sealer)
         counts = load.apply(conn, furnisher_id=receipt.furnisher, batch_id=receipt.batch_id,
-                            now=now)
+                            now=now, one_row_per_account=one_row)
         receipt.corrected, receipt.duplicates = counts.corrected, counts.duplicates
         receipt.timings.update(counts.timings)
         receipt.finished_at = utcnow().isoformat()

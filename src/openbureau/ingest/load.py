@@ -51,6 +51,8 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("nid_hmac", "VARCHAR(64)"),
     ("nid_cipher", "BYTEA"),
 )
+# Filled in the database while merging.
+_STAGE_EXTRA = "consumer_id VARCHAR(32), account_pk BIGINT"
 # The DuckDB SELECT (over the validated table) that feeds the stage; ``national_id`` is the
 # normalised clear value, turned into HMAC + ciphertext in Python and then dropped.
 STAGE_SELECT = (
@@ -134,10 +136,13 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
     postgres = dialect == "postgresql"
     cols = ", ".join(
         f"{c} {('TEXT' if postgres else 'BLOB') if t == 'BYTEA' else t}" for c, t in STAGE_COLUMNS
-    )
+    ) + ", " + _STAGE_EXTRA
     if postgres:
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols}) ON COMMIT DROP"))
     else:
+        # A bulk merge touches index pages all over: the default 2 MB page cache thrashes.
+        conn.execute(text("PRAGMA cache_size = -262144"))
         conn.execute(text("DROP TABLE IF EXISTS temp.ob_stage"))
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols})"))
     raw: Any = conn.connection.driver_connection
@@ -171,8 +176,24 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
     return n
 
 
-def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> LoadCounts:
-    """Merge the stage into the credit file. Returns what changed."""
+_ACCOUNT_SET = (
+    "product = s.product, opened = s.opened, closed = s.closed,"
+    " credit_limit_minor = s.credit_limit_minor, original_amount_minor = s.original_amount_minor,"
+    " term_months = s.term_months, last_month = s.month, balance_minor = s.balance_minor,"
+    " amount_due_minor = s.amount_due_minor, amount_paid_minor = s.amount_paid_minor,"
+    " days_past_due = s.days_past_due, status = s.status, updated_at = :now"
+)
+_IDENTITY_FIELDS = ("customer_ref", "name", "name_key", "birth_date", "phone", "address",
+                    "postcode", "nid_state")
+
+
+def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
+          one_row_per_account: bool = False) -> LoadCounts:
+    """Merge the stage into the credit file. Returns what changed.
+
+    Each table gets an ``UPDATE ... FROM`` for the rows it already holds and a plain
+    ``INSERT ... SELECT`` for the new ones: cheaper than a per-row upsert on both databases.
+    """
     pg = conn.dialect.name == "postgresql"
     p = {"f": furnisher_id, "b": batch_id, "now": now}
     counts = LoadCounts()
@@ -184,6 +205,9 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
         counts.timings[step] = round(counts.timings.get(step, 0.0) + t - clock, 3)
         clock = t
 
+    def run(sql: str) -> Any:
+        return conn.execute(text(sql), p)
+
     st = "ob_stage" if pg else "temp.ob_stage"
 
     def cipher(col: str) -> str:
@@ -194,117 +218,117 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any) -> Lo
     # 1. consumers: one per new valid national id. A random id can (very rarely) collide:
     #    ON CONFLICT skips that one and the loop gives it another id.
     for _ in range(8):
-        r = conn.execute(text(
-            f"INSERT INTO consumers (id, national_id_hmac, national_id_cipher, status, created_at) "
+        r = run(
+            "INSERT INTO consumers (id, national_id_hmac, national_id_cipher, status, created_at) "
             f"SELECT {new_id}, h, {cipher('c')}, 'active', :now FROM ("
             f"  SELECT nid_hmac AS h, min(nid_cipher) AS c FROM {st} WHERE nid_state = 'valid'"
-            f"  GROUP BY nid_hmac) s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM consumers k WHERE k.national_id_hmac = s.h) "
-            f"ON CONFLICT DO NOTHING"
-        ), p)
+            "  GROUP BY nid_hmac) s "
+            "WHERE NOT EXISTS (SELECT 1 FROM consumers k WHERE k.national_id_hmac = s.h) "
+            "ON CONFLICT DO NOTHING"
+        )
         counts.consumers_created += max(r.rowcount, 0)
-        left = conn.execute(text(
-            f"SELECT count(*) FROM (SELECT DISTINCT nid_hmac FROM {st} s WHERE "
-            f"nid_state = 'valid' AND NOT EXISTS (SELECT 1 FROM consumers k "
-            f"WHERE k.national_id_hmac = s.nid_hmac)) x"
-        )).scalar_one()
+        run(f"UPDATE {st} SET consumer_id = k.id FROM consumers k WHERE {st}.consumer_id IS NULL"
+            f" AND {st}.nid_state = 'valid' AND k.national_id_hmac = {st}.nid_hmac")
+        left = run(f"SELECT count(*) FROM {st} WHERE nid_state = 'valid' AND consumer_id IS NULL"
+                   ).scalar_one()
         if not left:
             break
     lap("consumers_s")
     # 2. accounts: the current state, from each account's latest month in this batch.
-    latest = (
+    src = st if one_row_per_account else (
         f"(SELECT DISTINCT ON (account_id) * FROM {st} ORDER BY account_id, month DESC)"
         if pg else f"(SELECT *, max(month) AS _m FROM {st} GROUP BY account_id)"
     )
-    conn.execute(text(
+    run(
+        f"UPDATE accounts SET {_ACCOUNT_SET}, "
+        "consumer_id = coalesce(s.consumer_id, accounts.consumer_id) "
+        f"FROM {src} s WHERE accounts.furnisher_id = :f "
+        "AND accounts.furnisher_account_id = s.account_id AND s.month >= accounts.last_month"
+    )
+    run(
         "INSERT INTO accounts (furnisher_id, furnisher_account_id, consumer_id, product, opened,"
         " closed, currency, credit_limit_minor, original_amount_minor, term_months, last_month,"
         " balance_minor, amount_due_minor, amount_paid_minor, days_past_due, status, updated_at) "
-        f"SELECT :f, s.account_id, k.id, s.product, s.opened, s.closed, 'CNY',"
+        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.consumer_id, s.product, s.opened, s.closed, 'CNY',"
         " s.credit_limit_minor, s.original_amount_minor, s.term_months, s.month, s.balance_minor,"
         " s.amount_due_minor, s.amount_paid_minor, s.days_past_due, s.status, :now "
-        f"FROM {latest} s LEFT JOIN consumers k ON s.nid_state = 'valid' "
-        "AND k.national_id_hmac = s.nid_hmac WHERE true "
-        "ON CONFLICT (furnisher_id, furnisher_account_id) DO UPDATE SET "
-        "consumer_id = coalesce(excluded.consumer_id, accounts.consumer_id), "
-        "product = excluded.product, opened = excluded.opened, closed = excluded.closed, "
-        "credit_limit_minor = excluded.credit_limit_minor, "
-        "original_amount_minor = excluded.original_amount_minor, "
-        "term_months = excluded.term_months, last_month = excluded.last_month, "
-        "balance_minor = excluded.balance_minor, amount_due_minor = excluded.amount_due_minor, "
-        "amount_paid_minor = excluded.amount_paid_minor, "
-        "days_past_due = excluded.days_past_due, status = excluded.status, "
-        "updated_at = excluded.updated_at "
-        "WHERE excluded.last_month >= accounts.last_month"
-    ), p)
+        f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.furnisher_id = :f "
+        "AND a.furnisher_account_id = s.account_id)"
+    )
+    run(f"UPDATE {st} SET account_pk = a.id FROM accounts a WHERE a.furnisher_id = :f "
+        f"AND a.furnisher_account_id = {st}.account_id")
     lap("accounts_s")
     # 3. months already held: identical (a duplicate) or different (a correction).
-    joined = (f"{st} s JOIN accounts a ON a.furnisher_id = :f "
-              "AND a.furnisher_account_id = s.account_id "
-              "JOIN account_months m ON m.account_id = a.id AND m.month = s.month")
+    joined = f"{st} s JOIN account_months m ON m.account_id = s.account_pk AND m.month = s.month"
     same = _same("m", "s")
-    row = conn.execute(text(
+    row = run(
         f"SELECT coalesce(sum(CASE WHEN {same} THEN 1 ELSE 0 END), 0), "
         f"coalesce(sum(CASE WHEN {same} THEN 0 ELSE 1 END), 0) FROM {joined}"
-    ), p).one()
+    ).one()
     counts.duplicates, counts.corrected = int(row[0]), int(row[1])
     lap("compare_s")
     if counts.corrected:
-        conn.execute(text(
+        run(
             "INSERT INTO account_month_revisions (account_id, month, credit_limit_minor,"
             " balance_minor, amount_due_minor, amount_paid_minor, days_past_due, status,"
             " batch_id, superseded_by, superseded_at) "
             "SELECT m.account_id, m.month, m.credit_limit_minor, m.balance_minor,"
             " m.amount_due_minor, m.amount_paid_minor, m.days_past_due, m.status, m.batch_id,"
             f" :b, :now FROM {joined} WHERE NOT ({same})"
-        ), p)
+        )
+        run(
+            "UPDATE account_months SET credit_limit_minor = s.credit_limit_minor,"
+            " balance_minor = s.balance_minor, amount_due_minor = s.amount_due_minor,"
+            " amount_paid_minor = s.amount_paid_minor, days_past_due = s.days_past_due,"
+            f" status = s.status, batch_id = :b FROM {st} s "
+            "WHERE account_months.account_id = s.account_pk AND account_months.month = s.month "
+            f"AND NOT ({_same('account_months', 's')})"
+        )
         lap("revisions_s")
-    # 4. the month-by-month history.
-    conn.execute(text(
+    # 4. the month-by-month history: new months.
+    held = counts.duplicates + counts.corrected
+    run(
         "INSERT INTO account_months (account_id, month, credit_limit_minor, balance_minor,"
         " amount_due_minor, amount_paid_minor, days_past_due, status, batch_id) "
-        "SELECT a.id, s.month, s.credit_limit_minor, s.balance_minor, s.amount_due_minor,"
-        " s.amount_paid_minor, s.days_past_due, s.status, :b "
-        f"FROM {st} s JOIN accounts a ON a.furnisher_id = :f "
-        "AND a.furnisher_account_id = s.account_id WHERE true "
-        "ON CONFLICT (account_id, month) DO UPDATE SET "
-        "credit_limit_minor = excluded.credit_limit_minor, balance_minor = excluded.balance_minor,"
-        " amount_due_minor = excluded.amount_due_minor,"
-        " amount_paid_minor = excluded.amount_paid_minor,"
-        " days_past_due = excluded.days_past_due, status = excluded.status,"
-        " batch_id = excluded.batch_id "
-        f"WHERE NOT ({_same('account_months', 'excluded')})"
-    ), p)
+        "SELECT s.account_pk, s.month, s.credit_limit_minor, s.balance_minor, s.amount_due_minor,"
+        f" s.amount_paid_minor, s.days_past_due, s.status, :b FROM {st} s"
+        + (" WHERE NOT EXISTS (SELECT 1 FROM account_months m WHERE m.account_id = s.account_pk"
+           " AND m.month = s.month)" if held else "")
+    )
     lap("account_months_s")
     # 5. identity records: one per furnisher account, as of its latest month.
-    conn.execute(text(
+    changed = " OR ".join(f"r.{c} IS DISTINCT FROM s.{c}" for c in _IDENTITY_FIELDS)
+    changed += (" OR r.national_id_hmac IS DISTINCT FROM s.nid_hmac"
+                " OR (s.consumer_id IS NOT NULL AND r.consumer_id IS NULL)")
+    run(
+        "UPDATE identity_records SET customer_ref = s.customer_ref, name = s.name,"
+        " name_key = s.name_key, birth_date = s.birth_date, phone = s.phone,"
+        " address = s.address, postcode = s.postcode, nid_state = s.nid_state,"
+        " national_id_cipher = CASE WHEN s.nid_hmac IS NOT DISTINCT FROM"
+        f" identity_records.national_id_hmac THEN identity_records.national_id_cipher"
+        f" ELSE {cipher('s.nid_cipher')} END,"
+        " national_id_hmac = s.nid_hmac,"
+        " consumer_id = coalesce(s.consumer_id, identity_records.consumer_id),"
+        " needs_resolution = (s.consumer_id IS NULL AND identity_records.consumer_id IS NULL),"
+        " last_month = s.month, batch_id = :b, updated_at = :now "
+        f"FROM {src} s WHERE identity_records.furnisher_id = :f"
+        " AND identity_records.furnisher_account_id = s.account_id"
+        " AND s.month >= identity_records.last_month AND EXISTS (SELECT 1 FROM identity_records r"
+        f" WHERE r.id = identity_records.id AND ({changed}))"
+    )
+    run(
         "INSERT INTO identity_records (furnisher_id, furnisher_account_id, customer_ref, name,"
         " name_key, birth_date, phone, address, postcode, national_id_hmac, national_id_cipher,"
         " nid_state, consumer_id, needs_resolution, last_month, batch_id, updated_at) "
-        f"SELECT :f, s.account_id, s.customer_ref, s.name, s.name_key, s.birth_date, s.phone,"
-        f" s.address, s.postcode, s.nid_hmac, {cipher('s.nid_cipher')},"
-        " s.nid_state, k.id, k.id IS NULL, s.month, :b, :now "
-        f"FROM {latest} s LEFT JOIN consumers k ON s.nid_state = 'valid' "
-        "AND k.national_id_hmac = s.nid_hmac WHERE true "
-        "ON CONFLICT (furnisher_id, furnisher_account_id) DO UPDATE SET "
-        "customer_ref = excluded.customer_ref, name = excluded.name,"
-        " name_key = excluded.name_key, birth_date = excluded.birth_date,"
-        " phone = excluded.phone, address = excluded.address, postcode = excluded.postcode,"
-        " national_id_hmac = excluded.national_id_hmac,"
-        " national_id_cipher = CASE WHEN excluded.national_id_hmac IS NOT DISTINCT FROM"
-        " identity_records.national_id_hmac THEN identity_records.national_id_cipher"
-        " ELSE excluded.national_id_cipher END,"
-        " nid_state = excluded.nid_state,"
-        " consumer_id = coalesce(excluded.consumer_id, identity_records.consumer_id),"
-        " needs_resolution = (excluded.consumer_id IS NULL"
-        " AND identity_records.consumer_id IS NULL),"
-        " last_month = excluded.last_month, batch_id = excluded.batch_id,"
-        " updated_at = excluded.updated_at "
-        "WHERE excluded.last_month >= identity_records.last_month"
-    ), p)
+        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.customer_ref, s.name, s.name_key, s.birth_date, s.phone,"
+        f" s.address, s.postcode, s.nid_hmac, {cipher('s.nid_cipher')}, s.nid_state,"
+        " s.consumer_id, s.consumer_id IS NULL, s.month, :b, :now "
+        f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM identity_records r"
+        " WHERE r.furnisher_id = :f AND r.furnisher_account_id = s.account_id)"
+    )
     lap("identity_s")
     if not pg:
-        conn.execute(text("DROP TABLE temp.ob_stage"))
+        run("DROP TABLE temp.ob_stage")
     return counts
 
 

@@ -95,17 +95,9 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_identity_records_batch_id_batches")
-        ),
-        sa.ForeignKeyConstraint(
             ["consumer_id"],
             ["consumers.id"],
             name=op.f("fk_identity_records_consumer_id_consumers"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["furnisher_id"],
-            ["furnishers.id"],
-            name=op.f("fk_identity_records_furnisher_id_furnishers"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_records")),
         sa.UniqueConstraint(
@@ -120,10 +112,11 @@ def upgrade() -> None:
             "ix_identity_records_furnisher_customer", ["furnisher_id", "customer_ref"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_identity_records_national_id_hmac"), ["national_id_hmac"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_identity_records_needs_resolution"), ["needs_resolution"], unique=False
+            "ix_identity_records_unresolved",
+            ["furnisher_id"],
+            unique=False,
+            postgresql_where=sa.text("needs_resolution"),
+            sqlite_where=sa.text("needs_resolution"),
         )
 
     with op.batch_alter_table("batches", schema=None) as batch_op:
@@ -137,8 +130,7 @@ def downgrade() -> None:
         batch_op.drop_index("uq_batches_furnisher_ref")
 
     with op.batch_alter_table("identity_records", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_identity_records_needs_resolution"))
-        batch_op.drop_index(batch_op.f("ix_identity_records_national_id_hmac"))
+        batch_op.drop_index("ix_identity_records_unresolved")
         batch_op.drop_index("ix_identity_records_furnisher_customer")
         batch_op.drop_index(batch_op.f("ix_identity_records_consumer_id"))
 
