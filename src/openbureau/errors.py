@@ -90,6 +90,38 @@ class TruthError(IdentityError):
     """The ground-truth folder given to an evaluation is missing or malformed."""
 
 
+class FeatureError(OpenBureauError):
+    """A snapshot or a feature table could not be built, read or computed as asked."""
+
+
+class SnapshotMissingError(FeatureError):
+    """No snapshot (or feature table) exists for the as-of date asked for."""
+
+
+class SQLExecutionError(FeatureError):
+    """A compute engine refused or failed a SQL statement (the message carries the SQL)."""
+
+
+class ModelRegistryError(OpenBureauError):
+    """A registered score model could not be trained, found, approved or served."""
+
+
+class ModelNotFoundError(ModelRegistryError):
+    """No model with that id is registered."""
+
+
+class ModelStateError(ModelRegistryError):
+    """The model's state does not allow the action (e.g. approving a retired model)."""
+
+
+class NoApprovedModelError(ModelRegistryError):
+    """No model is approved: nothing serves scores until one is (``openbureau model approve``)."""
+
+
+class OutcomeNotMatureError(ModelRegistryError):
+    """The 12-month outcome window after the as-of date is not yet in the credit file."""
+
+
 __all__ = [
     "ArtifactError",
     "BadFileError",
@@ -97,15 +129,23 @@ __all__ = [
     "BatchRefusedError",
     "ConfigError",
     "EngineUnavailableError",
+    "FeatureError",
     "ForbiddenFieldError",
     "HeaderMismatchError",
     "IdentityError",
     "IngestError",
+    "ModelNotFoundError",
+    "ModelRegistryError",
+    "ModelStateError",
+    "NoApprovedModelError",
     "NotInitialisedError",
     "OpenBureauError",
+    "OutcomeNotMatureError",
     "ReviewError",
+    "SQLExecutionError",
     "ScoringError",
     "ScoringInputError",
+    "SnapshotMissingError",
     "StoreError",
     "SynthError",
     "TruthError",
