@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         ingest_max_line_bytes: longest line accepted in a CSV or JSON Lines file.
         ingest_memory_mb: memory the validation engine may use before spilling to disk.
         ingest_batch_rows: records per streamed batch.
+        features_memory_mb: memory the feature engine (DuckDB) may use before spilling.
+        features_threads: threads for feature computation (DuckDB, local Spark); all if unset.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_", extra="ignore", frozen=True)
@@ -62,6 +64,10 @@ class Settings(BaseSettings):
     ingest_memory_mb: int = Field(default=1024, ge=64)
     # Ingest: records per Arrow batch while streaming a file.
     ingest_batch_rows: int = Field(default=131_072, ge=1024)
+    # Features: memory DuckDB may use for snapshots, features and scoring (spills to <home>/tmp).
+    features_memory_mb: int = Field(default=2048, ge=64)
+    # Features: compute threads of DuckDB and of a local Spark session (None: all cores).
+    features_threads: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
