@@ -278,12 +278,85 @@ class IdentityReview(Base):
     note: Mapped[str | None] = mapped_column(String(500))
 
 
+# --- features, models and scores (migration 0004) ----------------------------------------
+
+
+class BatchMonth(Base):
+    """When an account batch's values became known: its reporting month (see features.snapshot).
+
+    The later of the month its file is named for and the latest month it carries. Fixed once
+    the batch is accepted, so it is computed once, by the first snapshot that needs it.
+    """
+
+    __tablename__ = "batch_months"
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    reporting_month: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ScoreModel(Base):
+    """A trained score model in the registry: candidate, then approved, then retired.
+
+    The artifact (portable JSON, or LightGBM's text model) lives in ``<home>/models/<id>``;
+    this row holds what it was trained on and how it did. At most one model is approved at a
+    time (a partial unique index), and only the approved model serves scores.
+    """
+
+    __tablename__ = "score_models"
+    __table_args__ = (
+        Index(
+            "uq_score_models_approved",
+            "state",
+            unique=True,
+            sqlite_where=text("state = 'approved'"),
+            postgresql_where=text("state = 'approved'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # scorecard | gbm
+    state: Mapped[str] = mapped_column(String(16), index=True)  # candidate | approved | retired
+    train_as_of: Mapped[dt.date] = mapped_column(Date)
+    validate_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    feature_set: Mapped[str] = mapped_column(String(64))  # hash of the feature definitions
+    features: Mapped[list[Any]] = mapped_column(JSON, default=list)  # characteristics used
+    data_hash: Mapped[str] = mapped_column(String(100))
+    artifact: Mapped[str] = mapped_column(String(500))  # folder, relative to the home
+    training: Mapped[dict[str, Any]] = mapped_column(default=dict)  # snapshots, versions, rows
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    library_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Score(Base):
+    """The latest score of a consumer, with up to four reason codes (the lake keeps them all)."""
+
+    __tablename__ = "scores"
+
+    consumer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("score_models.id"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[float] = mapped_column(Float)
+    pd_bad: Mapped[float] = mapped_column(Float)  # the model's probability of going bad
+    # [{"code", "text", "feature", "points_lost"}], largest cost first.
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 __all__ = [
     "Account",
     "AccountMonth",
     "AccountMonthRevision",
     "Base",
     "Batch",
+    "BatchMonth",
     "Consumer",
     "ConsumerRedirect",
     "Furnisher",
@@ -291,4 +364,6 @@ __all__ = [
     "IdentityRecord",
     "IdentityReview",
     "IdentityRun",
+    "Score",
+    "ScoreModel",
 ]
