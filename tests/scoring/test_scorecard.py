@@ -228,3 +228,21 @@ def test_beats_a_coin_on_german(german: tuple[pd.DataFrame, np.ndarray]) -> None
     model = Scorecard().fit(X[tr], y[tr])
     auc = roc_auc_score(y[~tr], model.predict_proba(X[~tr])[:, 1])
     assert auc > 0.72
+
+
+@pytest.mark.parametrize("n_splits", [0, 1, 3, 16, 17, 40])
+def test_compiled_bins_match_optbinning_convention(n_splits: int) -> None:
+    """Both bin-finding paths (compare-and-add, searchsorted) put s_{i-1} ≤ x < s_i in bin i."""
+    from openbureau.scoring.compiled import CompiledCharacteristic
+
+    rng = np.random.default_rng(n_splits)
+    splits = np.sort(rng.choice(np.arange(-50, 50), n_splits, replace=False)).astype(float)
+    points = rng.normal(size=n_splits + 4)
+    ch = CompiledCharacteristic(
+        "x", "numeric", tuple(points.tolist()), splits=tuple(splits.tolist())
+    )
+    x = np.concatenate([rng.uniform(-60, 60, 500), splits, [np.nan, np.inf, -np.inf]])
+    expected_bin = np.digitize(x, splits, right=False)  # optbinning's own convention
+    expected_bin[np.isnan(x)] = ch.missing
+    np.testing.assert_array_equal(ch.slots(x), expected_bin)
+    np.testing.assert_array_equal(ch.points(x), points[expected_bin])
