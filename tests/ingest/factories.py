@@ -16,14 +16,36 @@ import pyarrow.parquet as pq
 from openbureau.identity.national_id import check_char
 
 ACCOUNT_COLUMNS = [
-    "reporting_month", "account_id", "customer_ref", "national_id", "name", "birth_date",
-    "phone", "address", "postcode", "product", "opened", "closed", "credit_limit",
-    "original_amount", "term_months", "balance", "amount_due", "amount_paid",
-    "days_past_due", "status",
+    "reporting_month",
+    "account_id",
+    "customer_ref",
+    "national_id",
+    "name",
+    "birth_date",
+    "phone",
+    "address",
+    "postcode",
+    "product",
+    "opened",
+    "closed",
+    "credit_limit",
+    "original_amount",
+    "term_months",
+    "balance",
+    "amount_due",
+    "amount_paid",
+    "days_past_due",
+    "status",
 ]
 PAYMENT_COLUMNS = [
-    "transaction_id", "customer_ref", "timestamp", "direction", "amount",
-    "merchant_category", "channel", "inflow_kind",
+    "transaction_id",
+    "customer_ref",
+    "timestamp",
+    "direction",
+    "amount",
+    "merchant_category",
+    "channel",
+    "inflow_kind",
 ]
 
 
@@ -62,9 +84,18 @@ def account(n: int = 1, month: str = "2024-03", **over: Any) -> dict[str, Any]:
 
 
 def loan(n: int = 1, month: str = "2024-03", **over: Any) -> dict[str, Any]:
-    rec = account(n, month, product="instalment_loan", credit_limit="", original_amount="5000",
-                  term_months="12", balance="2500", amount_due="450", amount_paid="450",
-                  account_id=f"LN{n:07d}")
+    rec = account(
+        n,
+        month,
+        product="instalment_loan",
+        credit_limit="",
+        original_amount="5000",
+        term_months="12",
+        balance="2500",
+        amount_due="450",
+        amount_paid="450",
+        account_id=f"LN{n:07d}",
+    )
     rec.update(over)
     return rec
 
@@ -85,9 +116,14 @@ def payment(n: int = 1, month: str = "2024-03", **over: Any) -> dict[str, Any]:
     return rec
 
 
-def write_csv(path: Path, records: Iterable[dict[str, Any]],
-              columns: Sequence[str] | None = None, *, bom: bool = False,
-              newline: str = "\n") -> Path:
+def write_csv(
+    path: Path,
+    records: Iterable[dict[str, Any]],
+    columns: Sequence[str] | None = None,
+    *,
+    bom: bool = False,
+    newline: str = "\n",
+) -> Path:
     records = list(records)
     cols = list(columns or (records[0].keys() if records else ACCOUNT_COLUMNS))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +166,9 @@ def payments(n: int, month: str = "2024-03", start: int = 0) -> list[dict[str, A
     out = []
     for i in range(start, start + n):
         if i % 4 == 0:
-            out.append(payment(i, month, direction="in", merchant_category="",
-                               inflow_kind="salary"))
+            out.append(
+                payment(i, month, direction="in", merchant_category="", inflow_kind="salary")
+            )
         else:
             out.append(payment(i, month))
     return out

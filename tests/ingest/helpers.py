@@ -10,12 +10,12 @@ from sqlalchemy import text
 from openbureau.context import Context
 from openbureau.ingest import Receipt, ingest_file
 
-from . import factories as F
+from . import factories as fac
 
 
 def run(ctx: Context, path: Path, furnisher: str = "bank", **kw: Any) -> Receipt:
-    kw.setdefault("today", F.TODAY)
-    kw.setdefault("now", F.NOW)
+    kw.setdefault("today", fac.TODAY)
+    kw.setdefault("now", fac.NOW)
     return ingest_file(ctx, path, furnisher, **kw)
 
 
@@ -31,8 +31,14 @@ def rows(ctx: Context, sql: str, **params: Any) -> list[Any]:
 
 def nothing_written(ctx: Context) -> None:
     """The stores hold no trace of any batch, and no work files are left."""
-    for table in ("batches", "accounts", "account_months", "identity_records", "consumers",
-                  "account_month_revisions"):
+    for table in (
+        "batches",
+        "accounts",
+        "account_months",
+        "identity_records",
+        "consumers",
+        "account_month_revisions",
+    ):
         assert count(ctx, table) == 0, table
     assert not (ctx.lake / "payments").exists()
     tmp = ctx.settings.home / "tmp"

@@ -11,14 +11,15 @@ import pytest
 
 from openbureau.context import Context
 from openbureau.ingest.load import NationalIdSealer
-from . import factories as F
+
+from . import factories as fac
 from .helpers import count, rows, run
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_accepted_batch_updates_the_credit_file(ctx: Context, tmp_path: Path, fmt: str) -> None:
-    writer = {"csv": F.write_csv, "jsonl": F.write_jsonl, "parquet": F.write_parquet}[fmt]
-    path = writer(tmp_path / f"2024-03.accounts.{fmt}", F.accounts(12))
+    writer = {"csv": fac.write_csv, "jsonl": fac.write_jsonl, "parquet": fac.write_parquet}[fmt]
+    path = writer(tmp_path / f"2024-03.accounts.{fmt}", fac.accounts(12))
     r = run(ctx, path)
     assert (r.status, r.received, r.accepted, r.rejected) == ("accepted", 12, 12, 0)
     assert r.rejects == [] and r.reject_file is None
@@ -26,8 +27,11 @@ def test_accepted_batch_updates_the_credit_file(ctx: Context, tmp_path: Path, fm
     assert count(ctx, "account_months") == 12
     assert count(ctx, "identity_records") == 12
     assert count(ctx, "batches", "WHERE status = 'accepted'") == 1
-    (acc,) = rows(ctx, "SELECT balance_minor, credit_limit_minor, status, last_month, consumer_id "
-                       "FROM accounts WHERE furnisher_account_id = 'ACC0000001'")
+    (acc,) = rows(
+        ctx,
+        "SELECT balance_minor, credit_limit_minor, status, last_month, consumer_id "
+        "FROM accounts WHERE furnisher_account_id = 'ACC0000001'",
+    )
     assert acc[0] == 150050 and acc[1] == 2000000 and acc[2] == "current"
     assert str(acc[3]) == "2024-03-01"
     assert re.fullmatch(r"C[0-9a-f]{16}", acc[4])
@@ -36,7 +40,7 @@ def test_accepted_batch_updates_the_credit_file(ctx: Context, tmp_path: Path, fm
 def test_history_keeps_every_month(ctx: Context, tmp_path: Path) -> None:
     for m in range(1, 13):
         month = f"2023-{m:02d}"
-        run(ctx, F.write_csv(tmp_path / f"{month}.accounts.csv", F.accounts(3, month)))
+        run(ctx, fac.write_csv(tmp_path / f"{month}.accounts.csv", fac.accounts(3, month)))
     assert count(ctx, "account_months") == 36
     assert count(ctx, "accounts") == 3
     (last,) = rows(ctx, "SELECT max(last_month) FROM accounts")
@@ -44,22 +48,29 @@ def test_history_keeps_every_month(ctx: Context, tmp_path: Path) -> None:
 
 
 def test_an_older_month_does_not_overwrite_the_current_state(ctx: Context, tmp_path: Path) -> None:
-    run(ctx, F.write_csv(tmp_path / "a/2024-03.accounts.csv", [F.account(1, "2024-03")]))
-    run(ctx, F.write_csv(tmp_path / "b/2024-02.accounts.csv",
-                         [F.account(1, "2024-02", balance="7.00")]))
+    run(ctx, fac.write_csv(tmp_path / "a/2024-03.accounts.csv", [fac.account(1, "2024-03")]))
+    run(
+        ctx,
+        fac.write_csv(
+            tmp_path / "b/2024-02.accounts.csv", [fac.account(1, "2024-02", balance="7.00")]
+        ),
+    )
     (acc,) = rows(ctx, "SELECT balance_minor, last_month FROM accounts")
     assert acc[0] == 150050 and str(acc[1]) == "2024-03-01"
     assert count(ctx, "account_months") == 2
 
 
 def test_national_id_is_stored_only_as_hmac_and_ciphertext(ctx: Context, tmp_path: Path) -> None:
-    rec = F.account(7, national_id="1101-0119 8503-12007".replace("7", F.national_id(7)[-1], 0))
-    rec["national_id"] = F.national_id(7)[:6] + " " + F.national_id(7)[6:].lower()
-    run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", [rec]))
-    nid = F.national_id(7)
+    rec = fac.account(7, national_id="1101-0119 8503-12007".replace("7", fac.national_id(7)[-1], 0))
+    rec["national_id"] = fac.national_id(7)[:6] + " " + fac.national_id(7)[6:].lower()
+    run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", [rec]))
+    nid = fac.national_id(7)
     expected = hmac.new(ctx.keys.hmac_key, nid.encode(), hashlib.sha256).hexdigest()
-    (ident,) = rows(ctx, "SELECT national_id_hmac, national_id_cipher, nid_state, consumer_id, "
-                         "needs_resolution, phone, birth_date, name, name_key FROM identity_records")
+    (ident,) = rows(
+        ctx,
+        "SELECT national_id_hmac, national_id_cipher, nid_state, consumer_id, "
+        "needs_resolution, phone, birth_date, name, name_key FROM identity_records",
+    )
     assert ident[0] == expected
     assert NationalIdSealer(ctx.keys).open(bytes(ident[1])) == nid
     assert ident[2] == "valid" and ident[3] is not None and not ident[4]
@@ -75,43 +86,63 @@ def test_national_id_is_stored_only_as_hmac_and_ciphertext(ctx: Context, tmp_pat
 
 
 def test_same_national_id_links_to_one_consumer(ctx: Context, tmp_path: Path) -> None:
-    run(ctx, F.write_csv(tmp_path / "a/2024-03.accounts.csv", [F.account(1), F.loan(1)]))
+    run(ctx, fac.write_csv(tmp_path / "a/2024-03.accounts.csv", [fac.account(1), fac.loan(1)]))
     first = rows(ctx, "SELECT DISTINCT consumer_id FROM accounts")
-    run(ctx, F.write_jsonl(tmp_path / "b/2024-03.accounts.jsonl",
-                           [F.account(1, account_id="OTHER1", name="Xiaoming Wang")]), "pay")
+    run(
+        ctx,
+        fac.write_jsonl(
+            tmp_path / "b/2024-03.accounts.jsonl",
+            [fac.account(1, account_id="OTHER1", name="Xiaoming Wang")],
+        ),
+        "pay",
+    )
     assert count(ctx, "consumers") == 1
     assert rows(ctx, "SELECT DISTINCT consumer_id FROM accounts") == first
 
 
 def test_records_without_a_valid_id_are_kept_and_flagged(ctx: Context, tmp_path: Path) -> None:
-    recs = [F.account(1, national_id=""), F.account(2, national_id=F.national_id(2)[:-1] + "0"
-                                                    if F.national_id(2)[-1] != "0" else
-                                                    F.national_id(2)[:-1] + "1")]
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+    recs = [
+        fac.account(1, national_id=""),
+        fac.account(
+            2,
+            national_id=fac.national_id(2)[:-1] + "0"
+            if fac.national_id(2)[-1] != "0"
+            else fac.national_id(2)[:-1] + "1",
+        ),
+    ]
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     assert r.accepted == 2 and r.rejected == 0
-    got = rows(ctx, "SELECT nid_state, consumer_id, needs_resolution FROM identity_records "
-                    "ORDER BY furnisher_account_id")
-    assert [(g[0], g[1], bool(g[2])) for g in got] == [("missing", None, True),
-                                                       ("invalid", None, True)]
+    got = rows(
+        ctx,
+        "SELECT nid_state, consumer_id, needs_resolution FROM identity_records "
+        "ORDER BY furnisher_account_id",
+    )
+    assert [(g[0], g[1], bool(g[2])) for g in got] == [
+        ("missing", None, True),
+        ("invalid", None, True),
+    ]
     assert count(ctx, "accounts", "WHERE consumer_id IS NULL") == 2
     assert count(ctx, "consumers") == 0
 
 
 @pytest.mark.parametrize("birth", ["1985-03-12", "19850312", "12/03/1985"])
 def test_three_birth_date_formats(ctx: Context, tmp_path: Path, birth: str) -> None:
-    run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", [F.account(1, birth_date=birth)]))
+    run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", [fac.account(1, birth_date=birth)]))
     assert str(rows(ctx, "SELECT birth_date FROM identity_records")[0][0]) == "1985-03-12"
 
 
-@pytest.mark.parametrize("phone", ["13812345678", "138-1234-5678", "+86 138 1234 5678",
-                                   "0086 13812345678"])
+@pytest.mark.parametrize(
+    "phone", ["13812345678", "138-1234-5678", "+86 138 1234 5678", "0086 13812345678"]
+)
 def test_phone_formats(ctx: Context, tmp_path: Path, phone: str) -> None:
-    run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", [F.account(1, phone=phone)]))
+    run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", [fac.account(1, phone=phone)]))
     assert rows(ctx, "SELECT phone FROM identity_records")[0][0] == "13812345678"
 
 
 def test_sealer_hmac_matches_the_standard(ctx: Context) -> None:
     sealer = NationalIdSealer(ctx.keys)
     for value in ("11010119850312001X", "x", ""):
-        assert sealer.hmac_hex(value) == hmac.new(ctx.keys.hmac_key, value.encode(),
-                                                   hashlib.sha256).hexdigest()
+        assert (
+            sealer.hmac_hex(value)
+            == hmac.new(ctx.keys.hmac_key, value.encode(), hashlib.sha256).hexdigest()
+        )

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from openbureau.cli.main import app
 
-from . import factories as F
+from . import factories as fac
 
 runner = CliRunner()
 
@@ -31,27 +31,38 @@ def test_furnishers(cli_env: dict[str, str]) -> None:
 def test_ingest_folder_prints_one_receipt_per_line(cli_env: dict[str, str], tmp_path: Path) -> None:
     _init(cli_env)
     feeds = tmp_path / "feeds"
-    F.write_csv(feeds / "2024-01.accounts.csv", F.accounts(10, "2024-01"))
-    F.write_csv(feeds / "2024-02.accounts.csv", F.accounts(10, "2024-02"))
+    fac.write_csv(feeds / "2024-01.accounts.csv", fac.accounts(10, "2024-01"))
+    fac.write_csv(feeds / "2024-02.accounts.csv", fac.accounts(10, "2024-02"))
     r = runner.invoke(app, ["ingest", str(feeds), "--furnisher", "bank", "--json"])
     assert r.exit_code == 0, r.output
     receipts = [json.loads(line) for line in r.output.splitlines()]
     assert [x["file"] for x in receipts] == ["2024-01.accounts.csv", "2024-02.accounts.csv"]
     for x in receipts:
-        assert {"batch_id", "furnisher", "file", "status", "received", "accepted", "rejected",
-                "corrected", "duplicates", "rejects"} <= set(x)
+        assert {
+            "batch_id",
+            "furnisher",
+            "file",
+            "status",
+            "received",
+            "accepted",
+            "rejected",
+            "corrected",
+            "duplicates",
+            "rejects",
+        } <= set(x)
         assert x["status"] == "accepted" and x["accepted"] == 10
-    again = runner.invoke(app, ["ingest", str(feeds / "2024-01.accounts.csv"),
-                                "--furnisher", "bank", "--json"])
+    again = runner.invoke(
+        app, ["ingest", str(feeds / "2024-01.accounts.csv"), "--furnisher", "bank", "--json"]
+    )
     assert json.loads(again.output)["status"] == "duplicate"
 
 
 def test_refused_batch_exits_non_zero(cli_env: dict[str, str], tmp_path: Path) -> None:
     _init(cli_env)
-    recs = F.accounts(10)
+    recs = fac.accounts(10)
     for x in recs:
         x["status"] = "bogus"
-    path = F.write_csv(tmp_path / "2024-03.accounts.csv", recs)
+    path = fac.write_csv(tmp_path / "2024-03.accounts.csv", recs)
     r = runner.invoke(app, ["ingest", str(path), "--furnisher", "bank", "--json"])
     assert r.exit_code == 1
     assert json.loads(r.stdout.splitlines()[0])["status"] == "refused"
@@ -65,7 +76,7 @@ def test_bad_file_and_unknown_furnisher(cli_env: dict[str, str], tmp_path: Path)
     r = runner.invoke(app, ["ingest", str(empty), "--furnisher", "bank"])
     assert r.exit_code == 1 and "file is empty" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    path = F.write_csv(tmp_path / "x/2024-03.accounts.csv", F.accounts(2))
+    path = fac.write_csv(tmp_path / "x/2024-03.accounts.csv", fac.accounts(2))
     r = runner.invoke(app, ["ingest", str(path), "--furnisher", "nobody"])
     assert r.exit_code == 1 and "unknown furnisher" in r.stderr
     r = runner.invoke(app, ["ingest", str(path), "--furnisher", "bank", "--format", "xml"])

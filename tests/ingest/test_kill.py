@@ -19,7 +19,7 @@ from openbureau.context import Context
 from openbureau.ingest import add_furnisher, recover
 from openbureau.store import lake
 
-from . import factories as F
+from . import factories as fac
 
 pytestmark = pytest.mark.slow
 
@@ -35,27 +35,45 @@ def _feeds(folder: Path) -> dict[str, int]:
 
     folder.mkdir(parents=True)
     for month in ("2024-01", "2024-02"):
-        F.write_csv(folder / f"{month}.accounts.csv", F.accounts(N_ACCOUNTS, month))
+        fac.write_csv(folder / f"{month}.accounts.csv", fac.accounts(N_ACCOUNTS, month))
     n = N_PAYMENTS
     ids = [f"T{i:09d}" for i in range(n)]
-    pq.write_table(pa.table({
-        "transaction_id": ids,
-        "customer_ref": [f"CUST{i % 5000:07d}" for i in range(n)],
-        "timestamp": [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(n)],
-        "direction": ["out"] * n,
-        "amount": [f"{1 + i % 900}.50" for i in range(n)],
-        "merchant_category": ["5411"] * n,
-        "channel": ["app"] * n,
-    }), folder / "2024-01.payments.parquet")
-    return {"2024-01.accounts.csv": N_ACCOUNTS, "2024-02.accounts.csv": N_ACCOUNTS,
-            "2024-01.payments.parquet": N_PAYMENTS}
+    pq.write_table(
+        pa.table(
+            {
+                "transaction_id": ids,
+                "customer_ref": [f"CUST{i % 5000:07d}" for i in range(n)],
+                "timestamp": [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(n)],
+                "direction": ["out"] * n,
+                "amount": [f"{1 + i % 900}.50" for i in range(n)],
+                "merchant_category": ["5411"] * n,
+                "channel": ["app"] * n,
+            }
+        ),
+        folder / "2024-01.payments.parquet",
+    )
+    return {
+        "2024-01.accounts.csv": N_ACCOUNTS,
+        "2024-02.accounts.csv": N_ACCOUNTS,
+        "2024-01.payments.parquet": N_PAYMENTS,
+    }
 
 
 def _start(env: dict[str, str], folder: Path, furnisher: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from openbureau.cli.main import main; main()", "ingest", str(folder), "--furnisher",
-         furnisher, "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "from openbureau.cli.main import main; main()",
+            "ingest",
+            str(folder),
+            "--furnisher",
+            furnisher,
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -63,30 +81,37 @@ def _state(ctx: Context, furnisher: str) -> dict[str, tuple[str | None, int]]:
     """Per file: (batch status or None, rows of it present in its store)."""
     out: dict[str, tuple[str | None, int]] = {}
     with ctx.engine.connect() as conn:
-        batches = conn.execute(text(
-            "SELECT file_name, status, id FROM batches WHERE furnisher_id = :f"),
-            {"f": furnisher}).all()
+        batches = conn.execute(
+            text("SELECT file_name, status, id FROM batches WHERE furnisher_id = :f"),
+            {"f": furnisher},
+        ).all()
         by_file = {b[0]: (b[1], b[2]) for b in batches}
         for month in ("2024-01", "2024-02"):
             name = f"{month}.accounts.csv"
-            n = conn.execute(text(
-                "SELECT count(*) FROM account_months m JOIN accounts a ON a.id = m.account_id "
-                "WHERE a.furnisher_id = :f AND m.month = :m"),
-                {"f": furnisher, "m": f"{month}-01"}).scalar_one()
+            n = conn.execute(
+                text(
+                    "SELECT count(*) FROM account_months m JOIN accounts a ON a.id = m.account_id "
+                    "WHERE a.furnisher_id = :f AND m.month = :m"
+                ),
+                {"f": furnisher, "m": f"{month}-01"},
+            ).scalar_one()
             out[name] = (by_file.get(name, (None, ""))[0], int(n))
     files = lake.payments_files(ctx.lake)
     n_lake = 0
     if files:
         con = duckdb.connect()
-        n_lake = con.execute("SELECT count(*) FROM read_parquet(?) WHERE furnisher_id = ?",
-                             [files, furnisher]).fetchall()[0][0]
+        n_lake = con.execute(
+            "SELECT count(*) FROM read_parquet(?) WHERE furnisher_id = ?", [files, furnisher]
+        ).fetchall()[0][0]
         con.close()
     name = "2024-01.payments.parquet"
     out[name] = (by_file.get(name, (None, ""))[0], int(n_lake))
     return out
 
 
-def test_sigkill_at_random_points(context: Context, cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_sigkill_at_random_points(
+    context: Context, cli_env: dict[str, str], tmp_path: Path
+) -> None:
     ctx = context
     env = {**os.environ, **cli_env}
     folder = tmp_path / "feeds"
@@ -112,8 +137,12 @@ def test_sigkill_at_random_points(context: Context, cli_env: dict[str, str], tmp
             assert n == (expected[name] if status == "accepted" else 0), (name, status, n)
         seen_partial_progress.add(tuple(s for s, _ in state.values()))
         with ctx.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM batches WHERE status = 'pending'")
-                                ).scalar_one() == 0
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM batches WHERE status = 'pending'")
+                ).scalar_one()
+                == 0
+            )
     # Re-running completes every batch, each exactly once.
     proc = _start(env, folder, "f")
     out, err = proc.communicate(timeout=600)

@@ -13,7 +13,7 @@ from openbureau.context import Context
 from openbureau.ingest import recover
 from openbureau.store import lake
 
-from . import factories as F
+from . import factories as fac
 from .helpers import count, rows, run
 
 
@@ -22,14 +22,17 @@ def lake_rows(ctx: Context) -> list[tuple[object, ...]]:
     if not files:
         return []
     con = duckdb.connect()
-    return con.execute("SELECT furnisher_id, transaction_id, amount_minor, batch_id "
-                       "FROM read_parquet(?) ORDER BY transaction_id", [files]).fetchall()
+    return con.execute(
+        "SELECT furnisher_id, transaction_id, amount_minor, batch_id "
+        "FROM read_parquet(?) ORDER BY transaction_id",
+        [files],
+    ).fetchall()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_payments_go_to_the_lake(ctx: Context, tmp_path: Path, fmt: str) -> None:
-    writer = {"csv": F.write_csv, "jsonl": F.write_jsonl, "parquet": F.write_parquet}[fmt]
-    r = run(ctx, writer(tmp_path / f"2024-03.payments.{fmt}", F.payments(200)), "pay")
+    writer = {"csv": fac.write_csv, "jsonl": fac.write_jsonl, "parquet": fac.write_parquet}[fmt]
+    r = run(ctx, writer(tmp_path / f"2024-03.payments.{fmt}", fac.payments(200)), "pay")
     assert (r.status, r.received, r.accepted, r.rejected) == ("accepted", 200, 200, 0)
     got = lake_rows(ctx)
     assert len(got) == 200 and {g[3] for g in got} == {r.batch_id}
@@ -44,38 +47,44 @@ def test_payments_go_to_the_lake(ctx: Context, tmp_path: Path, fmt: str) -> None
 
 
 def test_payment_rules(ctx: Context, tmp_path: Path) -> None:
-    recs = F.payments(100)
+    recs = fac.payments(100)
     recs[0]["timestamp"] = "2024-02-28T23:59:59Z"  # outside the file's month
     recs[1]["amount"] = "0"
     recs[2].update(direction="out", merchant_category="")
     recs[3]["timestamp"] = "yesterday"
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.payments.csv", recs), "pay")
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.payments.csv", recs), "pay")
     got = {(x["line"], x["field"]) for x in r.rejects}
     assert got == {(2, "timestamp"), (3, "amount"), (4, "merchant_category"), (5, "timestamp")}
     assert r.accepted == 96 and len(lake_rows(ctx)) == 96
 
 
 def test_known_transactions_are_duplicates(ctx: Context, tmp_path: Path) -> None:
-    run(ctx, F.write_parquet(tmp_path / "a/2024-03.payments.parquet", F.payments(100)), "pay")
-    r = run(ctx, F.write_parquet(tmp_path / "b/2024-03.payments.parquet", F.payments(150)), "pay")
+    run(ctx, fac.write_parquet(tmp_path / "a/2024-03.payments.parquet", fac.payments(100)), "pay")
+    r = run(
+        ctx, fac.write_parquet(tmp_path / "b/2024-03.payments.parquet", fac.payments(150)), "pay"
+    )
     assert (r.accepted, r.duplicates) == (150, 100)
     assert len(lake_rows(ctx)) == 150
-    again = run(ctx, F.write_parquet(tmp_path / "c/2024-03.payments.parquet", F.payments(150)),
-                "pay")
+    again = run(
+        ctx, fac.write_parquet(tmp_path / "c/2024-03.payments.parquet", fac.payments(150)), "pay"
+    )
     assert again.status == "duplicate"
 
 
 def test_repeated_transaction_in_one_file(ctx: Context, tmp_path: Path) -> None:
-    recs = F.payments(100)
+    recs = fac.payments(100)
     recs.append(dict(recs[10]))
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.payments.csv", recs), "pay")
-    assert r.rejects == [{"line": 102, "field": "transaction_id",
-                          "reason": "transaction_id repeat line 12"}]
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.payments.csv", recs), "pay")
+    assert r.rejects == [
+        {"line": 102, "field": "transaction_id", "reason": "transaction_id repeat line 12"}
+    ]
     assert len(lake_rows(ctx)) == 100
 
 
-def test_recover_completes_a_batch_whose_delta_commit_happened(ctx: Context, tmp_path: Path) -> None:
-    r = run(ctx, F.write_parquet(tmp_path / "2024-03.payments.parquet", F.payments(50)), "pay")
+def test_recover_completes_a_batch_whose_delta_commit_happened(
+    ctx: Context, tmp_path: Path
+) -> None:
+    r = run(ctx, fac.write_parquet(tmp_path / "2024-03.payments.parquet", fac.payments(50)), "pay")
     dead = {"owner": f"{os.uname().nodename}:999999999"}
     with ctx.engine.begin() as conn:
         from sqlalchemy import text
@@ -98,11 +107,18 @@ def test_recover_removes_a_batch_that_never_reached_the_lake(ctx: Context, tmp_p
     from openbureau.store.models import Batch
 
     with ctx.engine.begin() as conn:
-        conn.execute(insert(Batch).values(
-            id="b1", furnisher_id="pay", kind="payments", file_name="x", file_sha256="0" * 64,
-            status="pending", received_at=utcnow(),
-            receipt={"owner": f"{os.uname().nodename}:999999999"},
-        ))
+        conn.execute(
+            insert(Batch).values(
+                id="b1",
+                furnisher_id="pay",
+                kind="payments",
+                file_name="x",
+                file_sha256="0" * 64,
+                status="pending",
+                received_at=utcnow(),
+                receipt={"owner": f"{os.uname().nodename}:999999999"},
+            )
+        )
     assert recover(ctx) == [("b1", "removed")]
     assert count(ctx, "batches") == 0
 
@@ -114,9 +130,16 @@ def test_live_pending_batches_are_left_alone(ctx: Context) -> None:
     from openbureau.store.models import Batch
 
     with ctx.engine.begin() as conn:
-        conn.execute(insert(Batch).values(
-            id="b2", furnisher_id="pay", kind="payments", file_name="x", file_sha256="1" * 64,
-            status="pending", received_at=utcnow(),
-            receipt={"owner": f"{os.uname().nodename}:{os.getppid()}"},
-        ))
+        conn.execute(
+            insert(Batch).values(
+                id="b2",
+                furnisher_id="pay",
+                kind="payments",
+                file_name="x",
+                file_sha256="1" * 64,
+                status="pending",
+                received_at=utcnow(),
+                receipt={"owner": f"{os.uname().nodename}:{os.getppid()}"},
+            )
+        )
     assert recover(ctx) == []

@@ -15,7 +15,7 @@ from openbureau.context import Context
 from openbureau.errors import BatchRefusedError
 from openbureau.ingest import add_furnisher
 
-from . import factories as F
+from . import factories as fac
 from .helpers import count, rows, run
 
 CASES: list[tuple[dict[str, Any], str, str]] = [
@@ -29,8 +29,11 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"birth_date": "2021-01-01"}, "birth_date", "birth_date is after the account was opened"),
     ({"product": "mortgage"}, "product", "product must be one of"),
     ({"opened": "2024-04-30"}, "opened", "opened is in the future"),
-    ({"opened": "2024-04-01", "reporting_month": "2024-03"}, "reporting_month",
-     "reporting_month is before the account was opened"),
+    (
+        {"opened": "2024-04-01", "reporting_month": "2024-03"},
+        "reporting_month",
+        "reporting_month is before the account was opened",
+    ),
     ({"closed": "2019-01-01"}, "closed", "closed is before opened"),
     ({"closed": "2024-04-02"}, "closed", "closed is after the end of reporting_month"),
     ({"credit_limit": ""}, "credit_limit", "credit_limit is required for credit_card"),
@@ -39,10 +42,16 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"balance": "abc"}, "balance", "balance is not an amount"),
     ({"days_past_due": "x"}, "days_past_due", "days_past_due is not a whole number"),
     ({"days_past_due": "45"}, "days_past_due", "days_past_due must be 0-29 when status is current"),
-    ({"status": "dpd60", "days_past_due": "20"}, "days_past_due",
-     "days_past_due must be 60-89 when status is dpd60"),
-    ({"status": "closed", "balance": "10.00", "amount_due": "0", "amount_paid": "0"}, "balance",
-     "balance must be 0 when status is closed or paid"),
+    (
+        {"status": "dpd60", "days_past_due": "20"},
+        "days_past_due",
+        "days_past_due must be 60-89 when status is dpd60",
+    ),
+    (
+        {"status": "closed", "balance": "10.00", "amount_due": "0", "amount_paid": "0"},
+        "balance",
+        "balance must be 0 when status is closed or paid",
+    ),
     ({"status": "paid", "balance": "0"}, "status", "status paid is only for instalment_loan"),
     ({"amount_paid": "900000"}, "amount_paid", "amount_paid is far above"),
     ({"status": "gone"}, "status", "status must be one of"),
@@ -50,35 +59,38 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
 
 
 @pytest.mark.parametrize(("over", "field", "reason"), CASES)
-def test_reject_reasons(ctx: Context, tmp_path: Path, over: dict[str, Any], field: str,
-                        reason: str) -> None:
-    recs = F.accounts(30)
+def test_reject_reasons(
+    ctx: Context, tmp_path: Path, over: dict[str, Any], field: str, reason: str
+) -> None:
+    recs = fac.accounts(30)
     recs[10].update(over)
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     assert r.status == "accepted" and r.rejected == 1 and r.accepted == 29
-    assert any(x["line"] == 12 and x["field"] == field and x["reason"].startswith(reason)
-               for x in r.rejects), r.rejects
+    assert any(
+        x["line"] == 12 and x["field"] == field and x["reason"].startswith(reason)
+        for x in r.rejects
+    ), r.rejects
     assert count(ctx, "account_months") == 29
 
 
 def test_instalment_rules(ctx: Context, tmp_path: Path) -> None:
-    recs = [F.loan(i) for i in range(40)]
+    recs = [fac.loan(i) for i in range(40)]
     recs[0]["original_amount"] = ""
     recs[1]["term_months"] = "0"
     recs[2]["original_amount"] = "0"
     recs[3].update(status="paid", balance="0", amount_due="0", days_past_due="0")  # fine
     with pytest.raises(BatchRefusedError) as e:  # 3 of 40 is above 5%
-        run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+        run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     got = {(x["line"], x["field"]) for x in e.value.receipt.rejects}
     assert got == {(2, "original_amount"), (3, "term_months"), (4, "original_amount")}
 
 
 def test_line_numbers_follow_the_editor(ctx: Context, tmp_path: Path) -> None:
     """Quoted line ends inside values and short rows do not shift later line numbers."""
-    recs = F.accounts(60)
+    recs = fac.accounts(60)
     recs[2]["address"] = "Room 1\nBuilding 2\nStreet 3"  # lines 4-6
     recs[5]["status"] = "bogus"  # record 6 -> line 9
-    path = F.write_csv(tmp_path / "2024-03.accounts.csv", recs)
+    path = fac.write_csv(tmp_path / "2024-03.accounts.csv", recs)
     text = path.read_text().splitlines(keepends=True)
     text.insert(12, "ACC,short,row\n")  # becomes line 13
     path.write_text("".join(text))
@@ -93,9 +105,9 @@ def test_line_numbers_follow_the_editor(ctx: Context, tmp_path: Path) -> None:
 
 
 def test_parquet_rejects_carry_row_numbers(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(50)
+    recs = fac.accounts(50)
     recs[41]["status"] = "bogus"
-    r = run(ctx, F.write_parquet(tmp_path / "2024-03.accounts.parquet", recs))
+    r = run(ctx, fac.write_parquet(tmp_path / "2024-03.accounts.parquet", recs))
     assert [(x["line"], x["field"]) for x in r.rejects] == [(42, "status")]
 
 
@@ -103,43 +115,53 @@ def test_typed_parquet_columns(ctx: Context, tmp_path: Path) -> None:
     import datetime as dt
     import decimal
 
-    table = pa.table({
-        "reporting_month": ["2024-03"] * 2,
-        "account_id": ["A1", "A2"],
-        "name": ["li lei", "han meimei"],
-        "birth_date": pa.array([dt.date(1990, 1, 2)] * 2, pa.date32()),
-        "product": ["credit_card", "credit_card"],
-        "opened": pa.array([dt.date(2020, 1, 1)] * 2, pa.date32()),
-        "credit_limit": pa.array([decimal.Decimal("100.00")] * 2, pa.decimal128(18, 2)),
-        "balance": pa.array([10.5, 0.0], pa.float64()),
-        "amount_due": pa.array([1, 0], pa.int64()),
-        "amount_paid": pa.array([1, 0], pa.int32()),
-        "days_past_due": pa.array([0, 0], pa.int16()),
-        "status": ["current", "current"],
-    })
+    table = pa.table(
+        {
+            "reporting_month": ["2024-03"] * 2,
+            "account_id": ["A1", "A2"],
+            "name": ["li lei", "han meimei"],
+            "birth_date": pa.array([dt.date(1990, 1, 2)] * 2, pa.date32()),
+            "product": ["credit_card", "credit_card"],
+            "opened": pa.array([dt.date(2020, 1, 1)] * 2, pa.date32()),
+            "credit_limit": pa.array([decimal.Decimal("100.00")] * 2, pa.decimal128(18, 2)),
+            "balance": pa.array([10.5, 0.0], pa.float64()),
+            "amount_due": pa.array([1, 0], pa.int64()),
+            "amount_paid": pa.array([1, 0], pa.int32()),
+            "days_past_due": pa.array([0, 0], pa.int16()),
+            "status": ["current", "current"],
+        }
+    )
     path = tmp_path / "2024-03.accounts.parquet"
     pq.write_table(table, path)
     r = run(ctx, path)
     assert r.accepted == 2, r.rejects
-    assert rows(ctx, "SELECT balance_minor, credit_limit_minor, amount_due_minor FROM accounts "
-                     "ORDER BY furnisher_account_id") == [(1050, 10000, 100), (0, 10000, 0)]
+    assert rows(
+        ctx,
+        "SELECT balance_minor, credit_limit_minor, amount_due_minor FROM accounts "
+        "ORDER BY furnisher_account_id",
+    ) == [(1050, 10000, 100), (0, 10000, 0)]
 
 
 def test_repeated_record_in_one_file_is_rejected(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(40)
+    recs = fac.accounts(40)
     recs.append(dict(recs[4], balance="1.00"))
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
-    assert r.rejects == [{"line": 42, "field": "account_id",
-                          "reason": "account_id and reporting_month repeat line 6"}]
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+    assert r.rejects == [
+        {
+            "line": 42,
+            "field": "account_id",
+            "reason": "account_id and reporting_month repeat line 6",
+        }
+    ]
     assert count(ctx, "account_months") == 40
 
 
 def test_reject_threshold_refuses_the_whole_batch(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(20)
+    recs = fac.accounts(20)
     for r_ in recs[:2]:
         r_["status"] = "bogus"
     with pytest.raises(BatchRefusedError) as e:
-        run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+        run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     receipt = e.value.receipt
     assert receipt.status == "refused" and receipt.rejected == 2 and receipt.accepted == 0
     for table in ("accounts", "account_months", "identity_records", "consumers"):
@@ -148,24 +170,25 @@ def test_reject_threshold_refuses_the_whole_batch(ctx: Context, tmp_path: Path) 
 
 
 def test_threshold_is_configurable(tmp_path: Path, database_url: str) -> None:
-    ctx = Context(Settings(home=tmp_path / "h", database_url=database_url,
-                           ingest_max_reject_share=0.5))
+    ctx = Context(
+        Settings(home=tmp_path / "h", database_url=database_url, ingest_max_reject_share=0.5)
+    )
     ctx.init()
     try:
         add_furnisher(ctx, "bank", "Bank")
-        recs = F.accounts(10)
+        recs = fac.accounts(10)
         for r_ in recs[:4]:
             r_["status"] = "bogus"
-        r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+        r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
         assert r.status == "accepted" and r.accepted == 6
     finally:
         ctx.close()
 
 
 def test_reject_file_is_formula_neutralised(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(40)
+    recs = fac.accounts(40)
     recs[0]["status"] = "bogus"
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     assert r.reject_file is not None
     path = Path(r.reject_file)
     assert path.parent.parent == ctx.settings.home / "receipts"
@@ -186,19 +209,19 @@ def test_reject_file_is_formula_neutralised(ctx: Context, tmp_path: Path) -> Non
 
 
 def test_rejects_never_carry_values(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(40)
+    recs = fac.accounts(40)
     recs[3]["name"] = "SECRETNAME" * 30
     recs[4]["birth_date"] = "SECRETDOB"
-    r = run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     assert r.rejected == 2
     assert "SECRET" not in repr(r.to_dict())
     assert "SECRET" not in Path(str(r.reject_file)).read_text()
 
 
 def test_nothing_written_when_refused_early(ctx: Context, tmp_path: Path) -> None:
-    recs = F.accounts(3)
+    recs = fac.accounts(3)
     for r_ in recs:
         r_["status"] = "bogus"
     with pytest.raises(BatchRefusedError):
-        run(ctx, F.write_csv(tmp_path / "2024-03.accounts.csv", recs))
+        run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", recs))
     assert count(ctx, "accounts") == 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
 from openbureau.errors import BatchRefusedError, IngestError
 from openbureau.ingest import Receipt, add_furnisher, ingest_path, list_furnishers
+from openbureau.ingest.formats import Format, Kind
 
 furnishers_app = typer.Typer(help="Register and list data furnishers.", no_args_is_help=True)
 
@@ -44,8 +45,10 @@ def furnishers_list(
 
 
 def _summary(r: Receipt) -> str:
-    line = (f"{r.status:<9} {r.file}  received {r.received}  accepted {r.accepted}  "
-            f"rejected {r.rejected}  corrected {r.corrected}  duplicates {r.duplicates}")
+    line = (
+        f"{r.status:<9} {r.file}  received {r.received}  accepted {r.accepted}  "
+        f"rejected {r.rejected}  corrected {r.corrected}  duplicates {r.duplicates}"
+    )
     if r.reject_file:
         line += f"\n          rejects: {r.reject_file}"
     return line
@@ -75,8 +78,14 @@ def ingest(
             raise IngestError(f"unknown kind {kind!r}: use accounts or payments")
         ctx = make_context()
         try:
-            results = ingest_path(ctx, path, furnisher, kind=kind,  # type: ignore[arg-type]
-                                  fmt=fmt, batch_ref=ref)  # type: ignore[arg-type]
+            results = ingest_path(
+                ctx,
+                path,
+                furnisher,
+                kind=cast("Kind | None", kind),
+                fmt=cast("Format | None", fmt),
+                batch_ref=ref,
+            )
             single = not path.is_dir()
             for result in results:
                 if isinstance(result, Receipt):
@@ -86,9 +95,9 @@ def ingest(
                         console.print(_summary(result), soft_wrap=True)
                     continue
                 failed = True
-                if isinstance(result, BatchRefusedError) and isinstance(result.receipt, Receipt):
-                    if as_json:
-                        print_json(result.receipt.to_dict())
+                refused = isinstance(result, BatchRefusedError)
+                if as_json and refused and isinstance(result.receipt, Receipt):  # type: ignore[attr-defined]
+                    print_json(result.receipt.to_dict())  # type: ignore[attr-defined]
                 if single:
                     raise result
                 err_console.print(f"[bold red]Error:[/] {result}", soft_wrap=True)

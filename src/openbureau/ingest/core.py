@@ -78,9 +78,11 @@ class _Plan:
 
 def add_furnisher(ctx: Context, furnisher_id: str, name: str) -> bool:
     """Register a furnisher. Returns False if it was already registered (name unchanged)."""
-    if not furnisher_id or len(furnisher_id) > 64 or not furnisher_id.replace("-", "").replace(
-        "_", ""
-    ).isalnum():
+    if (
+        not furnisher_id
+        or len(furnisher_id) > 64
+        or not furnisher_id.replace("-", "").replace("_", "").isalnum()
+    ):
         raise IngestError("furnisher id must be 1-64 letters, digits, '-' or '_'")
     ctx.require_initialised()
     with ctx.engine.begin() as conn:
@@ -95,7 +97,8 @@ def list_furnishers(ctx: Context) -> list[dict[str, Any]]:
     with ctx.engine.connect() as conn:
         counts = dict(
             conn.execute(
-                select(Batch.furnisher_id, func.count()).where(Batch.status == "accepted")
+                select(Batch.furnisher_id, func.count())
+                .where(Batch.status == "accepted")
                 .group_by(Batch.furnisher_id)
             ).all()
         )
@@ -155,7 +158,8 @@ def recover(ctx: Context) -> list[tuple[str, str]]:
                 rec["status"] = "accepted"
                 rec["finished_at"] = utcnow().isoformat()
                 conn.execute(
-                    update(Batch).where(Batch.id == batch_id, Batch.status == "pending")
+                    update(Batch)
+                    .where(Batch.id == batch_id, Batch.status == "pending")
                     .values(status="accepted", finished_at=utcnow(), receipt=rec)
                 )
                 done.append((batch_id, "completed"))
@@ -223,8 +227,7 @@ def ingest_file(
     with ctx.engine.connect() as conn:
         if not conn.execute(select(Furnisher.id).where(Furnisher.id == furnisher_id)).first():
             raise UnknownFurnisherError(
-                f"unknown furnisher {furnisher_id!r}: register it with "
-                "'openbureau furnishers add'"
+                f"unknown furnisher {furnisher_id!r}: register it with 'openbureau furnishers add'"
             )
     recover(ctx)
 
@@ -261,22 +264,42 @@ def ingest_file(
                 raise BadFileError(f"{display}: file is empty")
         else:
             plain = path
-        scan = formats.scan(plain, display=display, text=fmt != "parquet",
-                            max_line=settings.ingest_max_line_bytes)
+        scan = formats.scan(
+            plain, display=display, text=fmt != "parquet", max_line=settings.ingest_max_line_bytes
+        )
         timings["scan_s"] = round(time.perf_counter() - t0, 3)
         original = _find_duplicate(ctx, furnisher_id, kind, scan.sha256, batch_ref)
         if original is not None:
             return original
         receipt = Receipt(
-            batch_id=batch_id, furnisher=furnisher_id, file=display, kind=kind, format=fmt,
-            status="accepted", sha256=scan.sha256, furnisher_ref=batch_ref,
-            reporting_month=named.month, received_at=now.isoformat(),
+            batch_id=batch_id,
+            furnisher=furnisher_id,
+            file=display,
+            kind=kind,
+            format=fmt,
+            status="accepted",
+            sha256=scan.sha256,
+            furnisher_ref=batch_ref,
+            reporting_month=named.month,
+            received_at=now.isoformat(),
         )
         con = _duckdb(settings.ingest_memory_mb, work)
         try:
-            plan = _validate(ctx, con, plain, scan, kind=kind, fmt=fmt, display=display,
-                             today=today, now=now, file_month=file_month, work=work,
-                             batch_id=batch_id, furnisher_id=furnisher_id)
+            plan = _validate(
+                ctx,
+                con,
+                plain,
+                scan,
+                kind=kind,
+                fmt=fmt,
+                display=display,
+                today=today,
+                now=now,
+                file_month=file_month,
+                work=work,
+                batch_id=batch_id,
+                furnisher_id=furnisher_id,
+            )
             timings["validate_s"] = round(time.perf_counter() - t0 - timings["scan_s"], 3)
             receipt.received, receipt.rejected = plan.received, plan.rejected
             receipt.accepted = plan.received - plan.rejected
@@ -337,8 +360,9 @@ def _arrow_reader(con: Any, sql: str, rows: int) -> pa.RecordBatchReader:
     return reader
 
 
-def _find_duplicate(ctx: Context, furnisher_id: str, kind: str, sha256: str,
-                    batch_ref: str | None) -> Receipt | None:
+def _find_duplicate(
+    ctx: Context, furnisher_id: str, kind: str, sha256: str, batch_ref: str | None
+) -> Receipt | None:
     cond = [Batch.file_sha256 == sha256]
     if batch_ref:
         cond.append(Batch.furnisher_ref == batch_ref)
@@ -347,7 +371,8 @@ def _find_duplicate(ctx: Context, furnisher_id: str, kind: str, sha256: str,
             select(Batch.id, Batch.status, Batch.receipt).where(
                 Batch.furnisher_id == furnisher_id,
                 or_(Batch.file_sha256 == sha256, Batch.furnisher_ref == batch_ref)
-                if batch_ref else (Batch.kind == kind) & (Batch.file_sha256 == sha256),
+                if batch_ref
+                else (Batch.kind == kind) & (Batch.file_sha256 == sha256),
             )
         ).all()
     for _id, status, receipt in rows:
@@ -364,8 +389,9 @@ def _find_duplicate(ctx: Context, furnisher_id: str, kind: str, sha256: str,
     return None
 
 
-def _resolve_columns(names: list[str], kind: Kind, display: str, profile_code: str,
-                     where: str) -> dict[str, str]:
+def _resolve_columns(
+    names: list[str], kind: Kind, display: str, profile_code: str, where: str
+) -> dict[str, str]:
     """Map format fields to the file's column names; refuse forbidden or ambiguous ones."""
     profile = get_profile(profile_code)
     bad = forbidden_match(profile, names)
@@ -412,10 +438,22 @@ class _Stream:
             self.error = e
 
 
-def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: Kind,
-              fmt: Format, display: str, today: dt.date, now: dt.datetime,
-              file_month: dt.date | None, work: Path, batch_id: str,
-              furnisher_id: str) -> _Plan:
+def _validate(
+    ctx: Context,
+    con: Any,
+    plain: Path,
+    scan: formats.Scan,
+    *,
+    kind: Kind,
+    fmt: Format,
+    display: str,
+    today: dt.date,
+    now: dt.datetime,
+    file_month: dt.date | None,
+    work: Path,
+    batch_id: str,
+    furnisher_id: str,
+) -> _Plan:
     settings = ctx.settings
     profile = get_profile(settings.jurisdiction)
     block = max(4 * 1024 * 1024, 2 * settings.ingest_max_line_bytes)
@@ -423,7 +461,9 @@ def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: 
     header: list[str] = []
     if fmt == "csv":
         header = formats.read_csv_header(plain, display)
-        found = _resolve_columns(header, kind, display, settings.jurisdiction, "the header (line 1)")
+        found = _resolve_columns(
+            header, kind, display, settings.jurisdiction, "the header (line 1)"
+        )
         if len(set(header)) != len(header):
             raise HeaderMismatchError(f"{display}: the header (line 1) repeats a column name")
         keep = list(found.values())
@@ -442,13 +482,16 @@ def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: 
         relation = "raw"
     else:
         pschema = formats.parquet_schema(plain, display)
-        found = _resolve_columns(list(pschema.names), kind, display, settings.jurisdiction,
-                                 "the columns")
+        found = _resolve_columns(
+            list(pschema.names), kind, display, settings.jurisdiction, "the columns"
+        )
         cols = list(found.values())
         batches = formats.parquet_batches(plain, cols, batch_rows=settings.ingest_batch_rows)
         schema = pa.schema([*(pschema.field(c) for c in cols), ("_line", pa.int64())])
-        source = Source({f: q(c) for f, c in found.items()},
-                        {f: pschema.field(c).type for f, c in found.items()})
+        source = Source(
+            {f: q(c) for f, c in found.items()},
+            {f: pschema.field(c).type for f, c in found.items()},
+        )
         relation = "src"
     stream = _Stream(batches)
     reader = pa.RecordBatchReader.from_batches(schema, iter(stream))
@@ -478,31 +521,32 @@ def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: 
     # Repeats of a record key inside the file: the later line is rejected.
     key = ", ".join(q(k) for k in KEYS[kind])
     con.execute(
-        f"CREATE TABLE firsts AS SELECT {key}, min(_line) AS first_line FROM v "
+        f"CREATE TABLE firsts AS SELECT {key}, min(_line) AS first_line FROM v "  # noqa: S608
         f"WHERE len(_rejects) = 0 GROUP BY {key} HAVING count(*) > 1"
     )
     con.execute(
-        f"CREATE TABLE repeats AS SELECT v._line, f.first_line FROM v JOIN firsts f USING ({key}) "
+        f"CREATE TABLE repeats AS SELECT v._line, f.first_line FROM v JOIN firsts f USING ({key}) "  # noqa: S608
         "WHERE len(v._rejects) = 0 AND v._line > f.first_line"
     )
     key_names = " and ".join(KEYS[kind])
     rejects_sql = (
-        "SELECT _line AS line, r.field AS field, r.reason AS reason FROM "
+        "SELECT _line AS line, r.field AS field, r.reason AS reason FROM "  # noqa: S608
         "(SELECT _line, unnest(_rejects) AS r FROM v WHERE len(_rejects) > 0) "
         "UNION ALL SELECT line, '' AS field, "
-        + (f"'line has ' || n || ' fields, the header has {len(header)}'"
-           if fmt == "csv" else "'line is not valid JSON'")
-        + " AS reason FROM bad "
+        + (
+            f"'line has ' || n || ' fields, the header has {len(header)}'"
+            if fmt == "csv"
+            else "'line is not valid JSON'"
+        )
+        + " AS reason FROM bad "  # noqa: S608
         f"UNION ALL SELECT _line AS line, '{KEYS[kind][0]}' AS field, "
         f"'{key_names} repeat line ' || first_line AS reason FROM repeats"
     )
     con.execute(f"CREATE TABLE rejects AS {rejects_sql}")
-    plan.rejected = int(con.execute(
-        "SELECT count(DISTINCT line) FROM rejects"
-    ).fetchall()[0][0])
+    plan.rejected = int(con.execute("SELECT count(DISTINCT line) FROM rejects").fetchall()[0][0])
     if plan.rejected:
         rows = con.execute(
-            f"SELECT line, field, reason FROM rejects ORDER BY line, field "
+            f"SELECT line, field, reason FROM rejects ORDER BY line, field "  # noqa: S608
             f"LIMIT {MAX_REJECTS_IN_RECEIPT}"
         ).fetchall()
         plan.rejects = [{"line": int(a), "field": b, "reason": c} for a, b, c in rows]
@@ -511,7 +555,7 @@ def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: 
         target = folder / f"{batch_id}.rejects.csv"
         partial = work / "rejects.csv"
         con.execute(
-            f"COPY (SELECT line, {neutralise_sql('field')} AS field, "
+            f"COPY (SELECT line, {neutralise_sql('field')} AS field, "  # noqa: S608
             f"{neutralise_sql('reason')} AS reason FROM rejects ORDER BY line, field) "
             f"TO '{str(partial).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER)"
         )
@@ -523,13 +567,18 @@ def _validate(ctx: Context, con: Any, plain: Path, scan: formats.Scan, *, kind: 
         "AND _line NOT IN (SELECT _line FROM repeats)"
     )
     if kind == "payments":
-        plan.months = [str(r[0]) for r in con.execute(
-            "SELECT DISTINCT strftime(timestamp, '%Y-%m') FROM good ORDER BY 1").fetchall()]
+        plan.months = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT DISTINCT strftime(timestamp, '%Y-%m') FROM good ORDER BY 1"
+            ).fetchall()
+        ]
     return plan
 
 
-def _check_truncated(con: Any, scan: formats.Scan, fmt: str, display: str,
-                     bad_lines: list[tuple[int, int]]) -> None:
+def _check_truncated(
+    con: Any, scan: formats.Scan, fmt: str, display: str, bad_lines: list[tuple[int, int]]
+) -> None:
     """A broken last line in a file without a final line end: the file was cut off."""
     if fmt == "parquet" or scan.ends_with_newline:
         return
@@ -551,8 +600,10 @@ def _as_bad_file(error: BaseException, display: str) -> IngestError:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     # Arrow's parse errors quote the offending row: keep only the part without data.
     text = text.split(": ", 1)[0] if "CSV parse error" in text else type(error).__name__
-    return BadFileError(f"{display}: the file could not be parsed ({text}); check quoting and "
-                        "that every line is a complete record")
+    return BadFileError(
+        f"{display}: the file could not be parsed ({text}); check quoting and "
+        "that every line is a complete record"
+    )
 
 
 def _batch_values(receipt: Receipt, status: str, now: dt.datetime) -> dict[str, Any]:
@@ -579,43 +630,59 @@ def _clear_refused(conn: Connection, receipt: Receipt) -> None:
     cond = (Batch.kind == receipt.kind) & (Batch.file_sha256 == receipt.sha256)
     if receipt.furnisher_ref:
         cond = cond | (Batch.furnisher_ref == receipt.furnisher_ref)
-    conn.execute(delete(Batch).where(Batch.furnisher_id == receipt.furnisher,
-                                     Batch.status == "refused", cond))
+    conn.execute(
+        delete(Batch).where(
+            Batch.furnisher_id == receipt.furnisher, Batch.status == "refused", cond
+        )
+    )
 
 
 def _store_refused(ctx: Context, receipt: Receipt) -> None:
     now = utcnow()
     with ctx.engine.begin() as conn:
         _clear_refused(conn, receipt)
-        conn.execute(insert(Batch).values(**_batch_values(receipt, "refused", now),
-                                          finished_at=now))
+        conn.execute(
+            insert(Batch).values(**_batch_values(receipt, "refused", now), finished_at=now)
+        )
 
 
 def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetime) -> None:
     sealer = load.NationalIdSealer(ctx.keys)
-    one_row = con.execute(
-        "SELECT count(*) = count(DISTINCT account_id) FROM good").fetchall()[0][0]
-    reader = _arrow_reader(con, f"SELECT {load.STAGE_SELECT} FROM good",
-                           ctx.settings.ingest_batch_rows)
+    one_row = con.execute("SELECT count(*) = count(DISTINCT account_id) FROM good").fetchall()[0][0]
+    reader = _arrow_reader(
+        con,
+        f"SELECT {load.STAGE_SELECT} FROM good",  # noqa: S608
+        ctx.settings.ingest_batch_rows,
+    )
     with ctx.engine.begin() as conn:
         _clear_refused(conn, receipt)
         conn.execute(insert(Batch).values(**_batch_values(receipt, "accepted", now)))
         load.stage(conn, reader, sealer)
-        counts = load.apply(conn, furnisher_id=receipt.furnisher, batch_id=receipt.batch_id,
-                            now=now, one_row_per_account=one_row)
+        counts = load.apply(
+            conn,
+            furnisher_id=receipt.furnisher,
+            batch_id=receipt.batch_id,
+            now=now,
+            one_row_per_account=one_row,
+        )
         receipt.corrected, receipt.duplicates = counts.corrected, counts.duplicates
         receipt.timings.update(counts.timings)
         receipt.finished_at = utcnow().isoformat()
         conn.execute(
-            update(Batch).where(Batch.id == receipt.batch_id).values(
-                corrected=counts.corrected, duplicates=counts.duplicates,
-                finished_at=utcnow(), receipt=receipt.to_dict(),
+            update(Batch)
+            .where(Batch.id == receipt.batch_id)
+            .values(
+                corrected=counts.corrected,
+                duplicates=counts.duplicates,
+                finished_at=utcnow(),
+                receipt=receipt.to_dict(),
             )
         )
 
 
-def _write_payments(ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *,
-                    now: dt.datetime) -> None:
+def _write_payments(
+    ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *, now: dt.datetime
+) -> None:
     # Transactions the lake already holds (same furnisher and id) are duplicates.
     con.execute("CREATE TABLE seen (transaction_id VARCHAR)")
     for month in plan.months:
@@ -623,18 +690,24 @@ def _write_payments(ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *,
         if files:
             con.execute(
                 "INSERT INTO seen SELECT DISTINCT transaction_id FROM read_parquet(?) "
-                "WHERE furnisher_id = ?", [files, receipt.furnisher]
+                "WHERE furnisher_id = ?",
+                [files, receipt.furnisher],
             )
-    receipt.duplicates = int(con.execute(
-        "SELECT count(*) FROM good WHERE transaction_id IN (SELECT transaction_id FROM seen)"
-    ).fetchall()[0][0])
+    receipt.duplicates = int(
+        con.execute(
+            "SELECT count(*) FROM good WHERE transaction_id IN (SELECT transaction_id FROM seen)"
+        ).fetchall()[0][0]
+    )
     fresh = receipt.accepted - receipt.duplicates
     if fresh == 0:  # nothing new: the receipt is the whole batch
         with ctx.engine.begin() as conn:
             _clear_refused(conn, receipt)
             receipt.finished_at = utcnow().isoformat()
-            conn.execute(insert(Batch).values(**_batch_values(receipt, "accepted", now),
-                                              finished_at=utcnow()))
+            conn.execute(
+                insert(Batch).values(
+                    **_batch_values(receipt, "accepted", now), finished_at=utcnow()
+                )
+            )
         return
     pending = receipt.to_dict() | {"owner": _owner()}
     with ctx.engine.begin() as conn:
@@ -644,7 +717,7 @@ def _write_payments(ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *,
         conn.execute(insert(Batch).values(**values))
     reader = _arrow_reader(
         con,
-        f"SELECT {lit(receipt.furnisher)} AS furnisher_id, transaction_id, customer_ref, "
+        f"SELECT {lit(receipt.furnisher)} AS furnisher_id, transaction_id, customer_ref, "  # noqa: S608
         "CAST(timestamp AS TIMESTAMPTZ) AS ts, direction, amount AS amount_minor, "
         f"merchant_category, channel, inflow_kind, {lit(receipt.batch_id)} AS batch_id, "
         "strftime(timestamp, '%Y-%m') AS month FROM good "
@@ -659,10 +732,13 @@ def _write_payments(ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *,
 
     try:
         lake.append_batch(
-            ctx.lake, pa.RecordBatchReader.from_batches(target, cast()),
+            ctx.lake,
+            pa.RecordBatchReader.from_batches(target, cast()),
             batch_id=receipt.batch_id,
-            metadata={"openbureau.furnisher": receipt.furnisher,
-                      "openbureau.sha256": receipt.sha256},
+            metadata={
+                "openbureau.furnisher": receipt.furnisher,
+                "openbureau.sha256": receipt.sha256,
+            },
         )
     except BaseException:
         # The commit did not happen (or we cannot tell): let the Delta log decide now.
@@ -671,8 +747,12 @@ def _write_payments(ctx: Context, con: Any, receipt: Receipt, plan: _Plan, *,
     receipt.finished_at = utcnow().isoformat()
     with ctx.engine.begin() as conn:
         conn.execute(
-            update(Batch).where(Batch.id == receipt.batch_id, Batch.status == "pending").values(
-                status="accepted", finished_at=utcnow(), duplicates=receipt.duplicates,
+            update(Batch)
+            .where(Batch.id == receipt.batch_id, Batch.status == "pending")
+            .values(
+                status="accepted",
+                finished_at=utcnow(),
+                duplicates=receipt.duplicates,
                 receipt=receipt.to_dict(),
             )
         )

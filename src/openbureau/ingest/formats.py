@@ -63,8 +63,8 @@ def parse_name(path: Path) -> FileName:
     compressed = name.endswith(".gz")
     m = _NAME.match(name)
     if m:
-        kind = m["kind"] if m["kind"] in KINDS else None
-        return FileName(m["month"], kind, _EXTENSIONS.get(m["ext"]), compressed)  # type: ignore[arg-type]
+        kind = next((k for k in KINDS if k == m["kind"]), None)
+        return FileName(m["month"], kind, _EXTENSIONS.get(m["ext"]), compressed)
     stem = name[:-3] if compressed else name
     ext = stem.rsplit(".", 1)[-1] if "." in stem else ""
     kind = next((k for k in KINDS if f".{k}." in f".{stem}"), None)
@@ -119,9 +119,11 @@ def scan(path: Path, *, display: str, text: bool, max_line: int) -> Scan:
             if first:
                 first = False
                 if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
-                    raise BadFileError(
-                        f"{display}: file is UTF-16; save it as UTF-8 and resubmit"
-                    ) if text else BadFileError(f"{display}: not a Parquet file")
+                    raise (
+                        BadFileError(f"{display}: file is UTF-16; save it as UTF-8 and resubmit")
+                        if text
+                        else BadFileError(f"{display}: not a Parquet file")
+                    )
             if text:
                 try:
                     decoder.decode(chunk)
@@ -145,7 +147,9 @@ def scan(path: Path, *, display: str, text: bool, max_line: int) -> Scan:
                     lines += n
                     run = len(chunk) - chunk.rfind(b"\n") - 1
                 if run > max_line:
-                    raise BadFileError(f"{display}: line {lines + 1} is longer than {max_line} bytes")
+                    raise BadFileError(
+                        f"{display}: line {lines + 1} is longer than {max_line} bytes"
+                    )
             size += len(chunk)
             last = chunk[-1:]
     if text:
@@ -164,7 +168,9 @@ def scan(path: Path, *, display: str, text: bool, max_line: int) -> Scan:
     )
 
 
-def _check_inner_lines(chunk: bytes, first_nl: int, max_line: int, before: int, display: str) -> None:
+def _check_inner_lines(
+    chunk: bytes, first_nl: int, max_line: int, before: int, display: str
+) -> None:
     # A line wholly inside one chunk can only be too long when the chunk is longer than the
     # limit; find it without a Python loop per line.
     ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
@@ -294,8 +300,9 @@ def jsonl_batches(path: Path, *, block_size: int, lines: LineMap) -> Iterator[pa
     )
     for batch in reader:
         line = lines.lines_for(batch.num_rows, np.zeros(batch.num_rows, dtype=np.int64))
-        yield pa.RecordBatch.from_arrays([batch.column(0), pa.array(line, pa.int64())],
-                                         ["_json", "_line"])
+        yield pa.RecordBatch.from_arrays(
+            [batch.column(0), pa.array(line, pa.int64())], ["_json", "_line"]
+        )
     lines.lines_for(0, np.zeros(0, dtype=np.int64), final=True)
 
 

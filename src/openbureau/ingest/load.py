@@ -62,8 +62,14 @@ STAGE_SELECT = (
     "amount_paid AS amount_paid_minor, days_past_due, status, name, name_key, birth_date, "
     "phone, address, postcode, nid_state, national_id"
 )
-_VALUES = ("credit_limit_minor", "balance_minor", "amount_due_minor", "amount_paid_minor",
-           "days_past_due", "status")
+_VALUES = (
+    "credit_limit_minor",
+    "balance_minor",
+    "amount_due_minor",
+    "amount_paid_minor",
+    "days_past_due",
+    "status",
+)
 
 
 class NationalIdSealer:
@@ -71,7 +77,9 @@ class NationalIdSealer:
 
     def __init__(self, keys: Keys) -> None:
         block = 64
-        key = keys.hmac_key if len(keys.hmac_key) <= block else hashlib.sha256(keys.hmac_key).digest()
+        key = (
+            keys.hmac_key if len(keys.hmac_key) <= block else hashlib.sha256(keys.hmac_key).digest()
+        )
         key = key.ljust(block, b"\0")
         # Precomputed pads: HMAC per value is then two cheap hash copies (RFC 2104).
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
@@ -117,14 +125,16 @@ def _same(a: str, b: str) -> str:
     return " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in _VALUES)
 
 
-def _stage_batches(reader: pa.RecordBatchReader, sealer: NationalIdSealer,
-                   postgres: bool) -> Iterator[pa.RecordBatch]:
+def _stage_batches(
+    reader: pa.RecordBatchReader, sealer: NationalIdSealer, postgres: bool
+) -> Iterator[pa.RecordBatch]:
     for batch in reader:
         nid = batch.column("national_id")
         macs, seals = sealer.column(nid)
         if postgres:  # COPY carries text: the ciphertext goes as hex, decoded in SQL
-            seals = pa.array([s.hex() if s is not None else None for s in seals.to_pylist()],
-                             pa.string())
+            seals = pa.array(
+                [s.hex() if s is not None else None for s in seals.to_pylist()], pa.string()
+            )
         cols = [batch.column(i) for i in range(batch.num_columns - 1)]
         names = [c for c, _ in STAGE_COLUMNS]
         yield pa.RecordBatch.from_arrays([*cols, macs, seals], names)
@@ -134,9 +144,14 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
     """Create the temporary stage table and bulk-load the validated rows into it."""
     dialect = conn.dialect.name
     postgres = dialect == "postgresql"
-    cols = ", ".join(
-        f"{c} {('TEXT' if postgres else 'BLOB') if t == 'BYTEA' else t}" for c, t in STAGE_COLUMNS
-    ) + ", " + _STAGE_EXTRA
+    cols = (
+        ", ".join(
+            f"{c} {('TEXT' if postgres else 'BLOB') if t == 'BYTEA' else t}"
+            for c, t in STAGE_COLUMNS
+        )
+        + ", "
+        + _STAGE_EXTRA
+    )
     if postgres:
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols}) ON COMMIT DROP"))
@@ -149,9 +164,10 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
     n = 0
     names = ", ".join(c for c, _ in STAGE_COLUMNS)
     if postgres:
-        with raw.cursor() as cur, cur.copy(
-            f"COPY ob_stage ({names}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY ob_stage ({names}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             for batch in _stage_batches(reader, sealer, postgres=True):
                 buf = io.BytesIO()
                 pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False))
@@ -169,8 +185,10 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
                     col = col.cast(pa.string())
                 pylists.append(col.to_pylist())
                 del name
-            cur.executemany(f"INSERT INTO temp.ob_stage ({names}) VALUES ({marks})",
-                            zip(*pylists, strict=True))
+            cur.executemany(
+                f"INSERT INTO temp.ob_stage ({names}) VALUES ({marks})",  # noqa: S608
+                zip(*pylists, strict=True),
+            )
             n += batch.num_rows
         cur.close()
     return n
@@ -183,12 +201,26 @@ _ACCOUNT_SET = (
     " amount_due_minor = s.amount_due_minor, amount_paid_minor = s.amount_paid_minor,"
     " days_past_due = s.days_past_due, status = s.status, updated_at = :now"
 )
-_IDENTITY_FIELDS = ("customer_ref", "name", "name_key", "birth_date", "phone", "address",
-                    "postcode", "nid_state")
+_IDENTITY_FIELDS = (
+    "customer_ref",
+    "name",
+    "name_key",
+    "birth_date",
+    "phone",
+    "address",
+    "postcode",
+    "nid_state",
+)
 
 
-def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
-          one_row_per_account: bool = False) -> LoadCounts:
+def apply(
+    conn: Connection,
+    *,
+    furnisher_id: str,
+    batch_id: str,
+    now: Any,
+    one_row_per_account: bool = False,
+) -> LoadCounts:
     """Merge the stage into the credit file. Returns what changed.
 
     Each table gets an ``UPDATE ... FROM`` for the rows it already holds and a plain
@@ -213,13 +245,16 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
     def cipher(col: str) -> str:
         return f"decode({col}, 'hex')" if pg else col
 
-    new_id = ("'C' || substr(md5(gen_random_uuid()::text), 1, 16)" if pg
-              else "'C' || lower(hex(randomblob(8)))")
+    new_id = (
+        "'C' || substr(md5(gen_random_uuid()::text), 1, 16)"
+        if pg
+        else "'C' || lower(hex(randomblob(8)))"
+    )
     # 1. consumers: one per new valid national id. A random id can (very rarely) collide:
     #    ON CONFLICT skips that one and the loop gives it another id.
     for _ in range(8):
         r = run(
-            "INSERT INTO consumers (id, national_id_hmac, national_id_cipher, status, created_at) "
+            "INSERT INTO consumers (id, national_id_hmac, national_id_cipher, status, created_at) "  # noqa: S608
             f"SELECT {new_id}, h, {cipher('c')}, 'active', :now FROM ("
             f"  SELECT nid_hmac AS h, min(nid_cipher) AS c FROM {st} WHERE nid_state = 'valid'"
             "  GROUP BY nid_hmac) s "
@@ -227,49 +262,60 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
             "ON CONFLICT DO NOTHING"
         )
         counts.consumers_created += max(r.rowcount, 0)
-        run(f"UPDATE {st} SET consumer_id = k.id FROM consumers k WHERE {st}.consumer_id IS NULL"
-            f" AND {st}.nid_state = 'valid' AND k.national_id_hmac = {st}.nid_hmac")
-        left = run(f"SELECT count(*) FROM {st} WHERE nid_state = 'valid' AND consumer_id IS NULL"
-                   ).scalar_one()
+        run(
+            f"UPDATE {st} SET consumer_id = k.id FROM consumers k WHERE {st}.consumer_id IS NULL"  # noqa: S608
+            f" AND {st}.nid_state = 'valid' AND k.national_id_hmac = {st}.nid_hmac"
+        )
+        left = run(
+            f"SELECT count(*) FROM {st} WHERE nid_state = 'valid' AND consumer_id IS NULL"  # noqa: S608
+        ).scalar_one()
         if not left:
             break
     lap("consumers_s")
     # 2. accounts: the current state, from each account's latest month in this batch.
-    src = st if one_row_per_account else (
-        f"(SELECT DISTINCT ON (account_id) * FROM {st} ORDER BY account_id, month DESC)"
-        if pg else f"(SELECT *, max(month) AS _m FROM {st} GROUP BY account_id)"
+    src = (
+        st
+        if one_row_per_account
+        else (
+            f"(SELECT DISTINCT ON (account_id) * FROM {st} ORDER BY account_id, month DESC)"  # noqa: S608
+            if pg
+            else f"(SELECT *, max(month) AS _m FROM {st} GROUP BY account_id)"  # noqa: S608
+        )
     )
     run(
-        f"UPDATE accounts SET {_ACCOUNT_SET}, "
+        f"UPDATE accounts SET {_ACCOUNT_SET}, "  # noqa: S608
         "consumer_id = coalesce(s.consumer_id, accounts.consumer_id) "
         f"FROM {src} s WHERE accounts.furnisher_id = :f "
         "AND accounts.furnisher_account_id = s.account_id AND s.month >= accounts.last_month"
     )
     run(
-        "INSERT INTO accounts (furnisher_id, furnisher_account_id, consumer_id, product, opened,"
+        "INSERT INTO accounts (furnisher_id, furnisher_account_id, consumer_id, product, opened,"  # noqa: S608
         " closed, currency, credit_limit_minor, original_amount_minor, term_months, last_month,"
         " balance_minor, amount_due_minor, amount_paid_minor, days_past_due, status, updated_at) "
-        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.consumer_id, s.product, s.opened, s.closed, 'CNY',"
+        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.consumer_id, s.product, s.opened,"
+        " s.closed, 'CNY',"
         " s.credit_limit_minor, s.original_amount_minor, s.term_months, s.month, s.balance_minor,"
         " s.amount_due_minor, s.amount_paid_minor, s.days_past_due, s.status, :now "
         f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.furnisher_id = :f "
         "AND a.furnisher_account_id = s.account_id)"
     )
-    run(f"UPDATE {st} SET account_pk = a.id FROM accounts a WHERE a.furnisher_id = :f "
-        f"AND a.furnisher_account_id = {st}.account_id")
+    run(
+        f"UPDATE {st} SET account_pk = a.id FROM accounts a WHERE a.furnisher_id = :f "  # noqa: S608
+        f"AND a.furnisher_account_id = {st}.account_id"
+    )
     lap("accounts_s")
     # 3. months already held: identical (a duplicate) or different (a correction).
     joined = f"{st} s JOIN account_months m ON m.account_id = s.account_pk AND m.month = s.month"
     same = _same("m", "s")
     row = run(
-        f"SELECT coalesce(sum(CASE WHEN {same} THEN 1 ELSE 0 END), 0), "
+        f"SELECT coalesce(sum(CASE WHEN {same} THEN 1 ELSE 0 END), 0), "  # noqa: S608
         f"coalesce(sum(CASE WHEN {same} THEN 0 ELSE 1 END), 0) FROM {joined}"
     ).one()
     counts.duplicates, counts.corrected = int(row[0]), int(row[1])
     lap("compare_s")
     if counts.corrected:
         run(
-            "INSERT INTO account_month_revisions (account_id, month, credit_limit_minor,"
+            "INSERT INTO account_month_revisions (account_id, month, credit_limit_minor,"  # noqa: S608
             " balance_minor, amount_due_minor, amount_paid_minor, days_past_due, status,"
             " batch_id, superseded_by, superseded_at) "
             "SELECT m.account_id, m.month, m.credit_limit_minor, m.balance_minor,"
@@ -277,7 +323,7 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
             f" :b, :now FROM {joined} WHERE NOT ({same})"
         )
         run(
-            "UPDATE account_months SET credit_limit_minor = s.credit_limit_minor,"
+            "UPDATE account_months SET credit_limit_minor = s.credit_limit_minor,"  # noqa: S608
             " balance_minor = s.balance_minor, amount_due_minor = s.amount_due_minor,"
             " amount_paid_minor = s.amount_paid_minor, days_past_due = s.days_past_due,"
             f" status = s.status, batch_id = :b FROM {st} s "
@@ -288,20 +334,26 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
     # 4. the month-by-month history: new months.
     held = counts.duplicates + counts.corrected
     run(
-        "INSERT INTO account_months (account_id, month, credit_limit_minor, balance_minor,"
+        "INSERT INTO account_months (account_id, month, credit_limit_minor, balance_minor,"  # noqa: S608
         " amount_due_minor, amount_paid_minor, days_past_due, status, batch_id) "
         "SELECT s.account_pk, s.month, s.credit_limit_minor, s.balance_minor, s.amount_due_minor,"
         f" s.amount_paid_minor, s.days_past_due, s.status, :b FROM {st} s"
-        + (" WHERE NOT EXISTS (SELECT 1 FROM account_months m WHERE m.account_id = s.account_pk"
-           " AND m.month = s.month)" if held else "")
+        + (
+            " WHERE NOT EXISTS (SELECT 1 FROM account_months m WHERE m.account_id = s.account_pk"
+            " AND m.month = s.month)"
+            if held
+            else ""
+        )
     )
     lap("account_months_s")
     # 5. identity records: one per furnisher account, as of its latest month.
     changed = " OR ".join(f"r.{c} IS DISTINCT FROM s.{c}" for c in _IDENTITY_FIELDS)
-    changed += (" OR r.national_id_hmac IS DISTINCT FROM s.nid_hmac"
-                " OR (s.consumer_id IS NOT NULL AND r.consumer_id IS NULL)")
+    changed += (
+        " OR r.national_id_hmac IS DISTINCT FROM s.nid_hmac"
+        " OR (s.consumer_id IS NOT NULL AND r.consumer_id IS NULL)"
+    )
     run(
-        "UPDATE identity_records SET customer_ref = s.customer_ref, name = s.name,"
+        "UPDATE identity_records SET customer_ref = s.customer_ref, name = s.name,"  # noqa: S608
         " name_key = s.name_key, birth_date = s.birth_date, phone = s.phone,"
         " address = s.address, postcode = s.postcode, nid_state = s.nid_state,"
         " national_id_cipher = CASE WHEN s.nid_hmac IS NOT DISTINCT FROM"
@@ -317,10 +369,11 @@ def apply(conn: Connection, *, furnisher_id: str, batch_id: str, now: Any,
         f" WHERE r.id = identity_records.id AND ({changed}))"
     )
     run(
-        "INSERT INTO identity_records (furnisher_id, furnisher_account_id, customer_ref, name,"
+        "INSERT INTO identity_records (furnisher_id, furnisher_account_id, customer_ref, name,"  # noqa: S608
         " name_key, birth_date, phone, address, postcode, national_id_hmac, national_id_cipher,"
         " nid_state, consumer_id, needs_resolution, last_month, batch_id, updated_at) "
-        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.customer_ref, s.name, s.name_key, s.birth_date, s.phone,"
+        "SELECT CAST(:f AS VARCHAR(64)), s.account_id, s.customer_ref, s.name, s.name_key,"
+        " s.birth_date, s.phone,"
         f" s.address, s.postcode, s.nid_hmac, {cipher('s.nid_cipher')}, s.nid_state,"
         " s.consumer_id, s.consumer_id IS NULL, s.month, :b, :now "
         f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM identity_records r"

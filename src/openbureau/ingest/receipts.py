@@ -64,8 +64,9 @@ def neutralise(cell: str) -> str:
 
 def neutralise_sql(expr: str) -> str:
     """The DuckDB expression that neutralises ``expr`` the same way as :func:`neutralise`."""
-    return (f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} "
-            f"ELSE {expr} END")
+    return (
+        f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
+    )
 
 
 def utcnow() -> dt.datetime:

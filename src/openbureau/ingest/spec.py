@@ -18,8 +18,17 @@ from openbureau.rules.profiles import Profile
 MONEY_MAX_DIGITS = 13  # up to 10^13 - 1 in major units: far above any consumer account
 PRODUCTS = ("credit_card", "pay_later", "instalment_loan")
 REVOLVING = ("credit_card", "pay_later")
-STATUSES = ("current", "dpd30", "dpd60", "dpd90", "dpd120", "charged_off", "collection",
-            "closed", "paid")
+STATUSES = (
+    "current",
+    "dpd30",
+    "dpd60",
+    "dpd90",
+    "dpd120",
+    "charged_off",
+    "collection",
+    "closed",
+    "paid",
+)
 DIRECTIONS = ("out", "in")
 CHANNELS = ("app", "qr", "online", "pos", "transfer")
 INFLOW_KINDS = ("salary", "transfer", "refund")
@@ -101,8 +110,9 @@ def _codes(codes: tuple[str, ...]) -> str:
 
 
 def _is_numeric(t: pa.DataType | None) -> bool:
-    return t is not None and (pa.types.is_integer(t) or pa.types.is_floating(t)
-                              or pa.types.is_decimal(t))
+    return t is not None and (
+        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+    )
 
 
 def _is_temporal(t: pa.DataType | None) -> bool:
@@ -120,8 +130,9 @@ def _text(src: str, t: pa.DataType | None) -> str:
 
 def _nid_check_sql(n: str) -> str:
     weights = [pow(2, 17 - i, 11) for i in range(17)]
-    terms = " + ".join(f"{w} * CAST(substr({n}, {i + 1}, 1) AS INTEGER)"
-                       for i, w in enumerate(weights))
+    terms = " + ".join(
+        f"{w} * CAST(substr({n}, {i + 1}, 1) AS INTEGER)" for i, w in enumerate(weights)
+    )
     return f"substr('10X98765432', (({terms}) % 11) + 1, 1)"
 
 
@@ -139,13 +150,17 @@ def _parse(f: Field, src: str, t: pa.DataType | None, profile: Profile) -> tuple
     if f.type == "month":
         if _is_temporal(t):
             return f"({src} IS NOT NULL)", f"CAST(date_trunc('month', {src}) AS DATE)"
-        return present, (f"CASE WHEN regexp_full_match({s}, '\\d{{4}}-\\d{{2}}') THEN "
-                         f"CAST(try_strptime({s} || '-01', '%Y-%m-%d') AS DATE) END")
+        return present, (
+            f"CASE WHEN regexp_full_match({s}, '\\d{{4}}-\\d{{2}}') THEN "
+            f"CAST(try_strptime({s} || '-01', '%Y-%m-%d') AS DATE) END"
+        )
     if f.type == "date":
         if _is_temporal(t):
             return f"({src} IS NOT NULL)", f"CAST({src} AS DATE)"
-        return present, (f"CASE WHEN regexp_full_match({s}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN "
-                         f"CAST(try_strptime({s}, '%Y-%m-%d') AS DATE) END")
+        return present, (
+            f"CASE WHEN regexp_full_match({s}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN "
+            f"CAST(try_strptime({s}, '%Y-%m-%d') AS DATE) END"
+        )
     if f.type == "birth_date":
         if _is_temporal(t):
             return f"({src} IS NOT NULL)", f"CAST({src} AS DATE)"
@@ -169,17 +184,24 @@ def _parse(f: Field, src: str, t: pa.DataType | None, profile: Profile) -> tuple
         )
     if f.type == "int":
         if t is not None and pa.types.is_integer(t):
-            return f"({src} IS NOT NULL)", f"CASE WHEN {src} BETWEEN 0 AND 999999 THEN CAST({src} AS INTEGER) END"
-        return present, (f"CASE WHEN regexp_full_match({s}, '\\d{{1,6}}(\\.0+)?') "
-                         f"THEN CAST(CAST({s} AS DECIMAL(18,4)) AS INTEGER) END")
+            return (
+                f"({src} IS NOT NULL)",
+                f"CASE WHEN {src} BETWEEN 0 AND 999999 THEN CAST({src} AS INTEGER) END",
+            )
+        return present, (
+            f"CASE WHEN regexp_full_match({s}, '\\d{{1,6}}(\\.0+)?') "
+            f"THEN CAST(CAST({s} AS DECIMAL(18,4)) AS INTEGER) END"
+        )
     if f.type == "timestamp":
         if t is not None and pa.types.is_timestamp(t):
             return f"({src} IS NOT NULL)", f"CAST({src} AS TIMESTAMPTZ)"
         return present, f"TRY_CAST({s} AS TIMESTAMPTZ)"
     if f.type == "mcc":
         if t is not None and pa.types.is_integer(t):
-            return (f"({src} IS NOT NULL)",
-                    f"CASE WHEN {src} BETWEEN 0 AND 9999 THEN lpad(CAST({src} AS VARCHAR), 4, '0') END")
+            return (
+                f"({src} IS NOT NULL)",
+                f"CASE WHEN {src} BETWEEN 0 AND 9999 THEN lpad(CAST({src} AS VARCHAR), 4, '0') END",
+            )
         return present, f"CASE WHEN regexp_full_match({s}, '\\d{{4}}') THEN {s} END"
     if f.type == "nid":
         # Separators and case are not significant; validity is judged below (never a reject).
@@ -187,17 +209,21 @@ def _parse(f: Field, src: str, t: pa.DataType | None, profile: Profile) -> tuple
     if f.type == "phone":
         d = f"regexp_replace({s}, '\\D', '', 'g')"
         cc = profile.phone_country_code
-        national = (f"CASE WHEN length({d}) = {profile.phone_digits + len(cc)} AND "
-                    f"starts_with({d}, {lit(cc)}) THEN substr({d}, {len(cc) + 1}) "
-                    f"WHEN length({d}) = {profile.phone_digits + len(cc) + 2} AND "
-                    f"starts_with({d}, {lit('00' + cc)}) THEN substr({d}, {len(cc) + 3}) "
-                    f"ELSE {d} END")
-        ok = (f"length(p) = {profile.phone_digits} AND starts_with(p, {lit(profile.phone_prefix)})")
+        national = (
+            f"CASE WHEN length({d}) = {profile.phone_digits + len(cc)} AND "
+            f"starts_with({d}, {lit(cc)}) THEN substr({d}, {len(cc) + 1}) "
+            f"WHEN length({d}) = {profile.phone_digits + len(cc) + 2} AND "
+            f"starts_with({d}, {lit('00' + cc)}) THEN substr({d}, {len(cc) + 3}) "
+            f"ELSE {d} END"
+        )
+        ok = f"length(p) = {profile.phone_digits} AND starts_with(p, {lit(profile.phone_prefix)})"
         return present, f"list_transform([{national}], lambda p: CASE WHEN {ok} THEN p END)[1]"
     if f.type == "postcode":
         pc = f"regexp_replace({s}, '\\s', '', 'g')"
-        return present, (f"CASE WHEN regexp_full_match({pc}, {lit(profile.postcode_pattern[1:-1])}) "
-                         f"THEN {pc} END")
+        return present, (
+            f"CASE WHEN regexp_full_match({pc}, {lit(profile.postcode_pattern[1:-1])}) "
+            f"THEN {pc} END"
+        )
     raise ValueError(f"unknown field type {f.type}")
 
 
@@ -230,8 +256,10 @@ class _Rule:
     reason: str
 
     def sql(self) -> str:
-        return (f"CASE WHEN {self.cond} THEN {{'field': {lit(self.field)}, "
-                f"'reason': {lit(self.reason)}}} END")
+        return (
+            f"CASE WHEN {self.cond} THEN {{'field': {lit(self.field)}, "
+            f"'reason': {lit(self.reason)}}} END"
+        )
 
 
 def _reject(cond: str, field: str, reason: str) -> _Rule:
@@ -279,7 +307,7 @@ def validation_sql(
         paths = ", ".join(lit(f"$.{json_path_key(k)}") for k in source.expressions.values())
         # DuckDB evaluates every branch, so the JSON functions only ever see valid input.
         pre = (
-            "WITH j0 AS (SELECT _line, json_valid(_json) AS _json_ok, "
+            "WITH j0 AS (SELECT _line, json_valid(_json) AS _json_ok, "  # noqa: S608
             "CASE WHEN json_valid(_json) THEN _json END AS _j FROM raw "
             "WHERE trim(_json) <> ''), "
             "j1 AS (SELECT _line, _json_ok, coalesce(json_type(_j) = 'OBJECT', false) "
@@ -294,18 +322,22 @@ def validation_sql(
     for f in fields:
         p, v = q(f.name + "__p"), q(f.name)
         if f.required:
-            rules.append(_reject(f"NOT {p}" + (" AND _json_obj" if source.json else ""),
-                                 f.name, f"{f.name} is required"))
+            rules.append(
+                _reject(
+                    f"NOT {p}" + (" AND _json_obj" if source.json else ""),
+                    f.name,
+                    f"{f.name} is required",
+                )
+            )
         if f.type not in ("nid", "phone", "postcode"):
             rules.append(_reject(f"{p} AND {v} IS NULL", f.name, _invalid_reason(f)))
-    rules.extend(_ACCOUNT_RULES(today) if kind == "accounts" else
-                 _PAYMENT_RULES(now, file_month))
+    rules.extend(_ACCOUNT_RULES(today) if kind == "accounts" else _PAYMENT_RULES(now, file_month))
     extra = _account_extra(profile) if kind == "accounts" else ""
     # Reasons are built only for the rare failing record; the common case costs one OR chain.
     any_bad = " OR ".join(f"coalesce({r.cond}, false)" for r in rules)
     reasons = f"list_filter([{', '.join(r.sql() for r in rules)}], lambda r: r IS NOT NULL)"
     select = (
-        f"{pre}SELECT * EXCLUDE ({', '.join(q(f.name + '__p') for f in fields)}), "
+        f"{pre}SELECT * EXCLUDE ({', '.join(q(f.name + '__p') for f in fields)}), "  # noqa: S608
         f"CASE WHEN {any_bad} THEN {reasons} ELSE [] END AS _rejects{extra} "
         f"FROM (SELECT {', '.join(parsed)} FROM src)"
     )
@@ -318,9 +350,11 @@ def json_path_key(key: str) -> str:
 
 def _account_extra(profile: Profile) -> str:
     n = q("national_id")
-    valid = (f"(regexp_full_match({n}, '\\d{{17}}[\\dX]') AND "
-             f"try_strptime(substr({n}, 7, 8), '%Y%m%d') IS NOT NULL AND "
-             f"{_nid_check_sql(n)} = substr({n}, 18, 1))")
+    valid = (
+        f"(regexp_full_match({n}, '\\d{{17}}[\\dX]') AND "
+        f"try_strptime(substr({n}, 7, 8), '%Y%m%d') IS NOT NULL AND "
+        f"{_nid_check_sql(n)} = substr({n}, 18, 1))"
+    )
     return (
         f", CASE WHEN {n} IS NULL OR {n} = '' THEN 'missing' WHEN {valid} THEN 'valid' "
         "ELSE 'invalid' END AS nid_state, "
@@ -333,30 +367,58 @@ def _ACCOUNT_RULES(today: dt.date) -> list[_Rule]:  # noqa: N802 - a table of ru
     this_month = f"DATE {lit(today.replace(day=1).isoformat())}"
     rev = _codes(REVOLVING)
     rules = [
-        _reject(f"reporting_month > {this_month}", "reporting_month",
-                "reporting_month is in the future"),
+        _reject(
+            f"reporting_month > {this_month}", "reporting_month", "reporting_month is in the future"
+        ),
         _reject(f"opened > {t}", "opened", "opened is in the future"),
-        _reject("reporting_month < date_trunc('month', opened)", "reporting_month",
-                "reporting_month is before the account was opened"),
+        _reject(
+            "reporting_month < date_trunc('month', opened)",
+            "reporting_month",
+            "reporting_month is before the account was opened",
+        ),
         _reject("closed < opened", "closed", "closed is before opened"),
-        _reject("closed >= reporting_month + INTERVAL 1 MONTH", "closed",
-                "closed is after the end of reporting_month"),
-        _reject(f"birth_date > {t} OR birth_date < DATE '1900-01-01'", "birth_date",
-                "birth_date is not a plausible date of birth"),
+        _reject(
+            "closed >= reporting_month + INTERVAL 1 MONTH",
+            "closed",
+            "closed is after the end of reporting_month",
+        ),
+        _reject(
+            f"birth_date > {t} OR birth_date < DATE '1900-01-01'",
+            "birth_date",
+            "birth_date is not a plausible date of birth",
+        ),
         _reject("birth_date > opened", "birth_date", "birth_date is after the account was opened"),
-        _reject(f"product IN {rev} AND NOT credit_limit__p", "credit_limit",
-                "credit_limit is required for credit_card and pay_later"),
-        _reject("product = 'instalment_loan' AND NOT original_amount__p", "original_amount",
-                "original_amount is required for instalment_loan"),
-        _reject("product = 'instalment_loan' AND original_amount = 0", "original_amount",
-                "original_amount must be more than 0"),
-        _reject("product = 'instalment_loan' AND NOT term_months__p", "term_months",
-                "term_months is required for instalment_loan"),
+        _reject(
+            f"product IN {rev} AND NOT credit_limit__p",
+            "credit_limit",
+            "credit_limit is required for credit_card and pay_later",
+        ),
+        _reject(
+            "product = 'instalment_loan' AND NOT original_amount__p",
+            "original_amount",
+            "original_amount is required for instalment_loan",
+        ),
+        _reject(
+            "product = 'instalment_loan' AND original_amount = 0",
+            "original_amount",
+            "original_amount must be more than 0",
+        ),
+        _reject(
+            "product = 'instalment_loan' AND NOT term_months__p",
+            "term_months",
+            "term_months is required for instalment_loan",
+        ),
         _reject("term_months = 0", "term_months", "term_months must be more than 0"),
-        _reject("status = 'paid' AND product <> 'instalment_loan'", "status",
-                "status paid is only for instalment_loan; use closed"),
-        _reject("status IN ('closed', 'paid') AND balance > 0", "balance",
-                "balance must be 0 when status is closed or paid"),
+        _reject(
+            "status = 'paid' AND product <> 'instalment_loan'",
+            "status",
+            "status paid is only for instalment_loan; use closed",
+        ),
+        _reject(
+            "status IN ('closed', 'paid') AND balance > 0",
+            "balance",
+            "balance must be 0 when status is closed or paid",
+        ),
         _reject(
             "amount_paid > 2 * greatest(coalesce(credit_limit, 0), coalesce(original_amount, 0),"
             " coalesce(balance, 0) + coalesce(amount_due, 0))",
@@ -369,8 +431,13 @@ def _ACCOUNT_RULES(today: dt.date) -> list[_Rule]:  # noqa: N802 - a table of ru
         span = f"{lo}-{hi}" if hi is not None else f"{lo} or more"
         if lo == hi:
             span = str(lo)
-        rules.append(_reject(f"status = {lit(status)} AND ({bound})", "days_past_due",
-                             f"days_past_due must be {span} when status is {status}"))
+        rules.append(
+            _reject(
+                f"status = {lit(status)} AND ({bound})",
+                "days_past_due",
+                f"days_past_due must be {span} when status is {status}",
+            )
+        )
     return rules
 
 
@@ -379,17 +446,26 @@ def _PAYMENT_RULES(now: dt.datetime, file_month: dt.date | None) -> list[_Rule]:
     rules = [
         _reject(f"timestamp > {ts_now}", "timestamp", "timestamp is in the future"),
         _reject("amount = 0", "amount", "amount must be more than 0"),
-        _reject("direction = 'out' AND NOT merchant_category__p", "merchant_category",
-                "merchant_category is required when direction is out"),
-        _reject("direction = 'in' AND NOT inflow_kind__p", "inflow_kind",
-                "inflow_kind is required when direction is in"),
+        _reject(
+            "direction = 'out' AND NOT merchant_category__p",
+            "merchant_category",
+            "merchant_category is required when direction is out",
+        ),
+        _reject(
+            "direction = 'in' AND NOT inflow_kind__p",
+            "inflow_kind",
+            "inflow_kind is required when direction is in",
+        ),
     ]
     if file_month is not None:
         start = f"TIMESTAMPTZ {lit(file_month.isoformat() + ' 00:00:00+00')}"
-        rules.append(_reject(
-            f"timestamp < {start} OR timestamp >= {start} + INTERVAL 1 MONTH", "timestamp",
-            f"timestamp falls outside the file's month {file_month:%Y-%m}",
-        ))
+        rules.append(
+            _reject(
+                f"timestamp < {start} OR timestamp >= {start} + INTERVAL 1 MONTH",
+                "timestamp",
+                f"timestamp falls outside the file's month {file_month:%Y-%m}",
+            )
+        )
     return rules
 
 

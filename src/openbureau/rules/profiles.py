@@ -10,28 +10,88 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from openbureau.errors import ConfigError
 
 # Every concept that may never be collected, with the names furnishers use for it.
 # Names are compared after folding: lower case, separators and camelCase removed.
 _COMMON_FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "religion": ("religion", "religious", "religious_affiliation", "faith", "belief", "creed",
-                 "church", "denomination"),
-    "ethnicity": ("ethnicity", "ethnic", "ethnic_group", "ethnic_origin", "race", "racial",
-                  "nation_group", "minzu", "tribe"),
-    "genetic data": ("gene", "genes", "genetic", "genetics", "genome", "genotype", "dna",
-                     "genetic_data", "genetic_test"),
-    "biometrics": ("fingerprint", "fingerprints", "biometric", "biometrics", "face_image",
-                   "facial", "face_id", "iris", "retina", "voiceprint", "palmprint"),
+    "religion": (
+        "religion",
+        "religious",
+        "religious_affiliation",
+        "faith",
+        "belief",
+        "creed",
+        "church",
+        "denomination",
+    ),
+    "ethnicity": (
+        "ethnicity",
+        "ethnic",
+        "ethnic_group",
+        "ethnic_origin",
+        "race",
+        "racial",
+        "nation_group",
+        "minzu",
+        "tribe",
+    ),
+    "genetic data": (
+        "gene",
+        "genes",
+        "genetic",
+        "genetics",
+        "genome",
+        "genotype",
+        "dna",
+        "genetic_data",
+        "genetic_test",
+    ),
+    "biometrics": (
+        "fingerprint",
+        "fingerprints",
+        "biometric",
+        "biometrics",
+        "face_image",
+        "facial",
+        "face_id",
+        "iris",
+        "retina",
+        "voiceprint",
+        "palmprint",
+    ),
     "blood type": ("blood_type", "blood_group", "bloodtype", "abo", "rh_factor", "xuexing"),
-    "health and medical data": ("disease", "diseases", "illness", "medical", "medical_history",
-                                "medical_record", "health", "health_status", "diagnosis",
-                                "condition_medical", "disability", "hiv", "pregnancy",
-                                "pregnant", "mental_health", "medication"),
+    "health and medical data": (
+        "disease",
+        "diseases",
+        "illness",
+        "medical",
+        "medical_history",
+        "medical_record",
+        "health",
+        "health_status",
+        "diagnosis",
+        "condition_medical",
+        "disability",
+        "hiv",
+        "pregnancy",
+        "pregnant",
+        "mental_health",
+        "medication",
+    ),
     "sexual orientation": ("sexual_orientation", "sexuality", "orientation_sexual"),
-    "social relationships": ("contacts", "contact_list", "friends", "friend_list",
-                             "social_graph", "relatives", "relationships", "social_network"),
+    "social relationships": (
+        "contacts",
+        "contact_list",
+        "friends",
+        "friend_list",
+        "social_graph",
+        "relatives",
+        "relationships",
+        "social_network",
+    ),
 }
 _US_EXTRA: dict[str, tuple[str, ...]] = {
     "political opinion": ("political_affiliation", "political_party", "party_membership"),
@@ -97,7 +157,7 @@ def forbidden_match(profile: Profile, columns: Iterable[str]) -> list[tuple[str,
     for column in columns:
         words = _tokens(column)
         candidates = {"".join(words), *words}
-        candidates |= {a + b for a, b in zip(words, words[1:], strict=False)}
+        candidates |= {a + b for a, b in pairwise(words)}
         hits = sorted(table[c] for c in candidates if c in table)
         if hits:
             found.append((column, hits[0]))

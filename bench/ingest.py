@@ -1,0 +1,385 @@
+"""Ingest throughput and peak memory against the raw speed of the same storage.
+
+    python bench/ingest.py --rows 1000000 10000000 [--only sqlite,postgres,lake]
+
+Per row count it writes one accounts CSV and one payments Parquet file (a small vectorised
+generator below), then runs each case in a fresh subprocess so that peak RSS is the case's
+own (``ru_maxrss``):
+
+* ``raw``    — a bare pyarrow read of the file plus a bare bulk write of the same rows:
+  SQLite ``executemany`` into a plain table, PostgreSQL ``COPY`` into a plain table, lake
+  ``write_deltalake`` partitioned by month.
+* ``ingest`` — ``openbureau.ingest.ingest_file`` end to end, validation on, on a fresh
+  database / lake.
+
+PostgreSQL: ``OPENBUREAU_BENCH_POSTGRES_URL`` (default: the local server, database
+``test``); each case gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+POSTGRES = os.environ.get(
+    "OPENBUREAU_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CHUNK = 500_000
+MONTH = "2024-03"
+_SURNAMES = np.array(["WANG", "LI", "ZHANG", "LIU", "CHEN", "YANG", "HUANG", "ZHAO", "WU", "ZHOU"])
+_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+
+
+# --- generator ----------------------------------------------------------------------------
+
+
+def _national_ids(person: np.ndarray) -> np.ndarray:
+    birth = np.datetime64("1950-01-01") + (person % 18_000).astype("timedelta64[D]")
+    ymd = np.char.replace(np.datetime_as_string(birth, unit="D"), "-", "")
+    seq = np.char.zfill(((person // 18_000) % 1000).astype(str), 3)
+    area = np.char.add("11", np.char.zfill((101 + person // 18_000_000).astype(str), 4))
+    first17 = np.char.add(np.char.add(area, ymd), seq)
+    digits = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17) - 48
+    check = np.array(list("10X98765432"))[(digits.astype(np.int64) @ _WEIGHTS) % 11]
+    return np.char.add(first17, check)
+
+
+def _accounts_chunk(start: int, n: int, rng: np.random.Generator) -> pa.Table:
+    i = np.arange(start, start + n)
+    person = i // 2
+    revolving = i % 3 != 0
+    limit = rng.integers(10, 500, n) * 100
+    balance = np.round(rng.random(n) * limit * 0.8, 2)
+    due = np.round(balance * 0.1, 2)
+    paid = np.where(rng.random(n) < 0.9, due, 0.0)
+    dpd = np.where(paid < due, 35, 0)
+    status = np.where(dpd >= 30, "dpd30", "current")
+    nid = _national_ids(person)
+    nid = np.where(rng.random(n) < 0.05, "", nid)  # some records carry no national id
+    money = lambda a: pa.array(a).cast(pa.string())  # noqa: E731
+    return pa.table(
+        {
+            "reporting_month": pa.array(np.full(n, MONTH)),
+            "account_id": pa.array(np.char.add("A", i.astype(str))),
+            "customer_ref": pa.array(np.char.add("C", person.astype(str))),
+            "national_id": pa.array(nid),
+            "name": pa.array(
+                np.char.add(
+                    np.char.add(_SURNAMES[person % 10], " Given"), (person % 9973).astype(str)
+                )
+            ),
+            "birth_date": pa.array(
+                np.datetime_as_string(
+                    np.datetime64("1950-01-01") + (person % 18_000).astype("timedelta64[D]"),
+                    unit="D",
+                )
+            ),
+            "phone": pa.array(np.char.add("138", np.char.zfill((person % 10**8).astype(str), 8))),
+            "address": pa.array(np.char.add("Road ", (person % 5000).astype(str))),
+            "postcode": pa.array(np.char.zfill((100000 + person % 800000).astype(str), 6)),
+            "product": pa.array(np.where(revolving, "credit_card", "instalment_loan")),
+            "opened": pa.array(np.full(n, "2020-05-17")),
+            "closed": pa.array(np.full(n, "")),
+            "credit_limit": pc.if_else(pa.array(revolving), money(limit.astype(float)), ""),
+            "original_amount": pc.if_else(pa.array(revolving), "", money(limit.astype(float))),
+            "term_months": pa.array(np.where(revolving, "", "24")),
+            "balance": money(balance),
+            "amount_due": money(due),
+            "amount_paid": money(paid),
+            "days_past_due": pa.array(dpd),
+            "status": pa.array(status),
+        }
+    )
+
+
+def _payments_chunk(start: int, n: int, rng: np.random.Generator) -> pa.Table:
+    i = np.arange(start, start + n)
+    out = rng.random(n) < 0.8
+    base = np.datetime64("2024-03-01T00:00:00", "us")
+    ts = base + rng.integers(0, 31 * 86_400 * 10**6 - 1, n).astype("timedelta64[us]")
+    amount = np.round(rng.random(n) * 500 + 1, 2)
+    return pa.table(
+        {
+            "transaction_id": pa.array(np.char.add("T", i.astype(str))),
+            "customer_ref": pa.array(np.char.add("C", (i // 40).astype(str))),
+            "timestamp": pa.array(ts).cast(pa.timestamp("us", tz="UTC")),
+            "direction": pa.array(np.where(out, "out", "in")),
+            "amount": pa.array(amount).cast(pa.decimal128(18, 2)),
+            "merchant_category": pa.array(np.where(out, "5411", None), pa.string()),
+            "channel": pa.array(np.where(out, "app", "transfer")),
+            "inflow_kind": pa.array(np.where(out, None, "salary"), pa.string()),
+        }
+    )
+
+
+def generate(folder: Path, rows: int) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    acc = folder / f"{MONTH}.accounts.csv"
+    pay = folder / f"{MONTH}.payments.parquet"
+    rng = np.random.default_rng(rows)
+    if not acc.exists():
+        part = acc.with_suffix(".part")
+        with pacsv.CSVWriter(part, _accounts_chunk(0, 1, rng).schema) as w:
+            for start in range(0, rows, CHUNK):
+                w.write_table(_accounts_chunk(start, min(CHUNK, rows - start), rng))
+        part.rename(acc)
+    if not pay.exists():
+        part = pay.with_suffix(".part")
+        with pq.ParquetWriter(part, _payments_chunk(0, 1, rng).schema) as w:
+            for start in range(0, rows, CHUNK):
+                w.write_table(_payments_chunk(start, min(CHUNK, rows - start), rng))
+        part.rename(pay)
+    return acc, pay
+
+
+# --- cases (each runs in its own process) ---------------------------------------------------
+
+
+def _fresh_postgres() -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"ob_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _read_csv(path: Path) -> pa.RecordBatchReader:
+    return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=4 << 20))
+
+
+def case_raw_sqlite(path: Path, work: Path) -> int:
+    import sqlite3
+
+    reader = _read_csv(path)
+    con = sqlite3.connect(work / "raw.db")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    names = reader.schema.names
+    con.execute(f"CREATE TABLE raw ({', '.join(names)})")
+    sql = f"INSERT INTO raw VALUES ({', '.join('?' for _ in names)})"
+    n = 0
+    with con:
+        for batch in reader:
+            con.executemany(sql, zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            n += batch.num_rows
+    con.close()
+    return n
+
+
+def case_raw_postgres(path: Path, work: Path) -> int:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name, url = _fresh_postgres()
+    try:
+        u = make_url(url)
+        reader = _read_csv(path)
+        cols = ", ".join(f"{c} text" for c in reader.schema.names)
+        n = 0
+        with psycopg.connect(host=u.host, port=u.port, user=u.username, dbname=u.database) as con:
+            con.execute(f"CREATE TABLE raw ({cols})")
+            with con.cursor() as cur, cur.copy("COPY raw FROM STDIN WITH (FORMAT csv)") as copy:
+                for batch in reader:
+                    buf = io.BytesIO()
+                    pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False))
+                    copy.write(buf.getbuffer())
+                    n += batch.num_rows
+        return n
+    finally:
+        _drop_postgres(name)
+
+
+def case_raw_lake(path: Path, work: Path) -> int:
+    from deltalake import write_deltalake
+
+    pf = pq.ParquetFile(path)
+    counter = {"n": 0}
+
+    def batches() -> Any:
+        for b in pf.iter_batches(batch_size=131_072):
+            counter["n"] += b.num_rows
+            month = pc.strftime(b.column("timestamp"), "%Y-%m")
+            yield pa.RecordBatch.from_arrays([*b.columns, month], [*b.schema.names, "month"])
+
+    schema = pf.schema_arrow.append(pa.field("month", pa.string()))
+    write_deltalake(
+        str(work / "lake" / "payments"),
+        pa.RecordBatchReader.from_batches(schema, batches()),
+        mode="append",
+        partition_by=["month"],
+    )
+    return counter["n"]
+
+
+def _ingest(path: Path, work: Path, database_url: str, furnisher: str) -> int:
+    from openbureau.config import Settings
+    from openbureau.context import Context
+    from openbureau.ingest import add_furnisher, ingest_file
+
+    ctx = Context(
+        Settings(home=work / "home", database_url=database_url, ingest_max_reject_share=1.0)
+    )
+    ctx.init()
+    add_furnisher(ctx, furnisher, furnisher)
+    r = ingest_file(ctx, path, furnisher)
+    ctx.close()
+    assert r.status == "accepted", r.message
+    print(json.dumps({"timings": r.timings, "rejected": r.rejected}), file=sys.stderr)
+    return r.accepted
+
+
+def case_ingest_sqlite(path: Path, work: Path) -> int:
+    return _ingest(path, work, f"sqlite:///{work / 'openbureau.db'}", "bank")
+
+
+def case_ingest_postgres(path: Path, work: Path) -> int:
+    name, url = _fresh_postgres()
+    try:
+        return _ingest(path, work, url, "bank")
+    finally:
+        _drop_postgres(name)
+
+
+def case_ingest_lake(path: Path, work: Path) -> int:
+    return _ingest(path, work, f"sqlite:///{work / 'openbureau.db'}", "pay")
+
+
+CASES = {
+    "raw_sqlite": case_raw_sqlite,
+    "ingest_sqlite": case_ingest_sqlite,
+    "raw_postgres": case_raw_postgres,
+    "ingest_postgres": case_ingest_postgres,
+    "raw_lake": case_raw_lake,
+    "ingest_lake": case_ingest_lake,
+}
+
+
+def run_case(name: str, path: Path) -> dict[str, Any]:
+    """Run one case in a subprocess; returns seconds, rows and peak RSS (MiB)."""
+    work = Path(tempfile.mkdtemp(prefix=f"obbench-{name}-", dir=path.parent))
+    try:
+        proc = subprocess.run(
+            [sys.executable, __file__, "_case", name, str(path), str(work)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{name} failed:\n{proc.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        extra = [line for line in proc.stderr.splitlines() if line.startswith("{")]
+        if extra:
+            result["detail"] = json.loads(extra[-1])
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _child(name: str, path: Path, work: Path) -> None:
+    t = time.perf_counter()
+    rows = CASES[name](path, work)
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"case": name, "rows": rows, "seconds": seconds, "peak_mib": peak}))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_case":
+        _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--only", default="sqlite,postgres,lake")
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "openbureau-bench")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+    stores = args.only.split(",")
+    results: list[dict[str, Any]] = []
+    for rows in args.rows:
+        t = time.perf_counter()
+        acc, pay = generate(args.data / str(rows), rows)
+        print(
+            f"# {rows:,} rows: files ready in {time.perf_counter() - t:.0f}s "
+            f"(accounts CSV {acc.stat().st_size / 2**20:.0f} MiB, "
+            f"payments Parquet {pay.stat().st_size / 2**20:.0f} MiB)",
+            flush=True,
+        )
+        for store in stores:
+            path = pay if store == "lake" else acc
+            raw = run_case(f"raw_{store}", path)
+            ing = run_case(f"ingest_{store}", path)
+            results.append({"store": store, "rows": rows, "raw": raw, "ingest": ing})
+            print(_row(results[-1]), flush=True)
+    print()
+    print(_table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+
+
+def _row(r: dict[str, Any]) -> str:
+    raw, ing = r["raw"], r["ingest"]
+    what = {
+        "sqlite": "accounts -> SQLite",
+        "postgres": "accounts -> PostgreSQL",
+        "lake": "payments -> lake (Delta)",
+    }[r["store"]]
+    raw_rate = raw["rows"] / raw["seconds"]
+    ing_rate = ing["rows"] / ing["seconds"]
+    return (
+        f"| {what:<25} | {r['rows']:>10,} | {raw['seconds']:>7.1f} | {raw_rate:>10,.0f} | "
+        f"{raw['peak_mib']:>8.0f} | {ing['seconds']:>7.1f} | {ing_rate:>10,.0f} | "
+        f"{ing['peak_mib']:>8.0f} | {ing_rate / raw_rate:>6.2f} |"
+    )
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| case                      |       rows |  raw s  |  raw rows/s | raw MiB  "
+        "| ingest s| ingest r/s | ing. MiB | ratio  |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    lines = [head, *(_row(r) for r in results)]
+    lines.append(
+        f"\n(ratio = ingest rows/s ÷ raw rows/s; peak = max RSS of the case's process; "
+        f"{dt.date.today()}, {os.cpu_count()} cores)"
+    )
+    details = [
+        f"  {r['store']:<9}{r['rows']:>11,}: {r['ingest'].get('detail', {}).get('timings')}"
+        for r in results
+    ]
+    return "\n".join([*lines, "", "ingest phase timings (s):", *details])
+
+
+if __name__ == "__main__":
+    main()
