@@ -9,8 +9,10 @@ import typer
 
 from openbureau.cli._common import console, handle_errors, make_context
 from openbureau.cli._progress import progress_display
+from openbureau.cli.ingest import receipts_table
 from openbureau.cli.synth import summary_table
 from openbureau.demo import population_dir, prepare_demo_home
+from openbureau.ingest import ingest_feeds
 from openbureau.synth import SynthConfig, generate
 
 
@@ -39,6 +41,10 @@ def demo(
             with progress_display() as progress:
                 summary = generate(config, out, progress)
             console.print(summary_table(summary))
+
+            console.print("[bold]3. Ingesting[/] every furnisher feed, month by month")
+            receipts = ingest_feeds(ctx, out / "feeds", out / "furnishers.json")
+            console.print(receipts_table(receipts))
         finally:
             ctx.close()
     console.print(f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f} s.")

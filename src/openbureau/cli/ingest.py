@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+from rich import box
+from rich.table import Table
 
 from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
 from openbureau.errors import BatchRefusedError, IngestError
@@ -52,6 +54,46 @@ def _summary(r: Receipt) -> str:
     if r.reject_file:
         line += f"\n          rejects: {r.reject_file}"
     return line
+
+
+def receipts_table(results: list[Receipt | IngestError]) -> Table:
+    """A summary of many receipts: one row per furnisher and kind."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    problems = 0
+    for r in results:
+        if not isinstance(r, Receipt):
+            problems += 1
+            continue
+        agg = rows.setdefault((r.furnisher, r.kind), [0, 0, 0, 0, 0, 0, 0])
+        counts = (
+            int(r.status != "refused"),
+            1,
+            r.received,
+            r.accepted,
+            r.rejected,
+            r.corrected,
+            r.duplicates,
+        )
+        for i, n in enumerate(counts):
+            agg[i] += n
+    table = Table(title="Receipts", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in (
+        "furnisher",
+        "kind",
+        "batches ok",
+        "records",
+        "accepted",
+        "rejected",
+        "corrected",
+        "dupl.",
+    ):
+        table.add_column(col, justify="left" if col in ("furnisher", "kind") else "right")
+    for (furnisher, kind), agg in sorted(rows.items()):
+        ok, total, *rest = agg
+        table.add_row(furnisher, kind, f"{ok}/{total}", *(f"{n:,}" for n in rest))
+    if problems:
+        table.caption = f"{problems} file(s) could not be ingested"
+    return table
 
 
 def ingest(
@@ -107,4 +149,4 @@ def ingest(
         raise typer.Exit(1)
 
 
-__all__ = ["furnishers_app", "ingest"]
+__all__ = ["furnishers_app", "ingest", "receipts_table"]

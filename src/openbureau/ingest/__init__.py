@@ -5,6 +5,7 @@ The public surface is what the CLI and the service's upload route call.
 
 from openbureau.ingest.core import (
     add_furnisher,
+    ingest_feeds,
     ingest_file,
     ingest_path,
     list_furnishers,
@@ -12,4 +13,12 @@ from openbureau.ingest.core import (
 )
 from openbureau.ingest.receipts import Receipt
 
-__all__ = ["Receipt", "add_furnisher", "ingest_file", "ingest_path", "list_furnishers", "recover"]
+__all__ = [
+    "Receipt",
+    "add_furnisher",
+    "ingest_feeds",
+    "ingest_file",
+    "ingest_path",
+    "list_furnishers",
+    "recover",
+]

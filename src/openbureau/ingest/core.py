@@ -789,8 +789,40 @@ def ingest_path(
         yield e
 
 
+def ingest_feeds(
+    ctx: Context, feeds: Path | str, furnishers_json: Path | str | None = None
+) -> list[Receipt | IngestError]:
+    """Ingest a feeds tree ``<feeds>/<furnisher>/<YYYY-MM>.<kind>.<ext>`` in month order.
+
+    Furnishers listed in ``furnishers_json`` (``[{"id", "name"}, ...]``, as ``openbureau
+    synth`` writes it) are registered first. Within a month, account records go before
+    payment transactions. Returns a receipt, or the error, per file.
+    """
+    import json
+
+    feeds = Path(feeds)
+    if furnishers_json is not None:
+        for entry in json.loads(Path(furnishers_json).read_text(encoding="utf-8")):
+            add_furnisher(ctx, str(entry["id"]), str(entry.get("name") or entry["id"]))
+    files: list[tuple[str, int, str, Path]] = []
+    for folder in sorted(p for p in feeds.iterdir() if p.is_dir()):
+        for f in folder.iterdir():
+            named = formats.parse_name(f)
+            if f.is_file() and named.kind is not None:
+                order = formats.KINDS.index(named.kind)
+                files.append((named.month or "", order, folder.name, f))
+    results: list[Receipt | IngestError] = []
+    for _month, _order, furnisher, f in sorted(files):
+        try:
+            results.append(ingest_file(ctx, f, furnisher))
+        except IngestError as e:
+            results.append(e)
+    return results
+
+
 __all__ = [
     "add_furnisher",
+    "ingest_feeds",
     "ingest_file",
     "ingest_path",
     "list_furnishers",
