@@ -178,9 +178,10 @@ def _read_csv(path: Path) -> pa.RecordBatchReader:
     return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=4 << 20))
 
 
-def case_raw_sqlite(path: Path, work: Path) -> int:
+def case_raw_sqlite(path: Path, work: Path) -> tuple[int, float]:
     import sqlite3
 
+    t = time.perf_counter()
     reader = _read_csv(path)
     con = sqlite3.connect(work / "raw.db")
     con.execute("PRAGMA journal_mode=WAL")
@@ -194,16 +195,17 @@ def case_raw_sqlite(path: Path, work: Path) -> int:
             con.executemany(sql, zip(*(c.to_pylist() for c in batch.columns), strict=True))
             n += batch.num_rows
     con.close()
-    return n
+    return n, time.perf_counter() - t
 
 
-def case_raw_postgres(path: Path, work: Path) -> int:
+def case_raw_postgres(path: Path, work: Path) -> tuple[int, float]:
     import psycopg
     from sqlalchemy.engine import make_url
 
     name, url = _fresh_postgres()
     try:
         u = make_url(url)
+        t = time.perf_counter()
         reader = _read_csv(path)
         cols = ", ".join(f"{c} text" for c in reader.schema.names)
         n = 0
@@ -215,14 +217,15 @@ def case_raw_postgres(path: Path, work: Path) -> int:
                     pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False))
                     copy.write(buf.getbuffer())
                     n += batch.num_rows
-        return n
+        return n, time.perf_counter() - t
     finally:
         _drop_postgres(name)
 
 
-def case_raw_lake(path: Path, work: Path) -> int:
+def case_raw_lake(path: Path, work: Path) -> tuple[int, float]:
     from deltalake import write_deltalake
 
+    t = time.perf_counter()
     pf = pq.ParquetFile(path)
     counter = {"n": 0}
 
@@ -239,10 +242,10 @@ def case_raw_lake(path: Path, work: Path) -> int:
         mode="append",
         partition_by=["month"],
     )
-    return counter["n"]
+    return counter["n"], time.perf_counter() - t
 
 
-def _ingest(path: Path, work: Path, database_url: str, furnisher: str) -> int:
+def _ingest(path: Path, work: Path, database_url: str, furnisher: str) -> tuple[int, float]:
     from openbureau.config import Settings
     from openbureau.context import Context
     from openbureau.ingest import add_furnisher, ingest_file
@@ -252,18 +255,20 @@ def _ingest(path: Path, work: Path, database_url: str, furnisher: str) -> int:
     )
     ctx.init()
     add_furnisher(ctx, furnisher, furnisher)
+    t = time.perf_counter()
     r = ingest_file(ctx, path, furnisher)
+    seconds = time.perf_counter() - t
     ctx.close()
     assert r.status == "accepted", r.message
     print(json.dumps({"timings": r.timings, "rejected": r.rejected}), file=sys.stderr)
-    return r.accepted
+    return r.accepted, seconds
 
 
-def case_ingest_sqlite(path: Path, work: Path) -> int:
+def case_ingest_sqlite(path: Path, work: Path) -> tuple[int, float]:
     return _ingest(path, work, f"sqlite:///{work / 'openbureau.db'}", "bank")
 
 
-def case_ingest_postgres(path: Path, work: Path) -> int:
+def case_ingest_postgres(path: Path, work: Path) -> tuple[int, float]:
     name, url = _fresh_postgres()
     try:
         return _ingest(path, work, url, "bank")
@@ -271,7 +276,7 @@ def case_ingest_postgres(path: Path, work: Path) -> int:
         _drop_postgres(name)
 
 
-def case_ingest_lake(path: Path, work: Path) -> int:
+def case_ingest_lake(path: Path, work: Path) -> tuple[int, float]:
     return _ingest(path, work, f"sqlite:///{work / 'openbureau.db'}", "pay")
 
 
@@ -307,9 +312,7 @@ def run_case(name: str, path: Path) -> dict[str, Any]:
 
 
 def _child(name: str, path: Path, work: Path) -> None:
-    t = time.perf_counter()
-    rows = CASES[name](path, work)
-    seconds = time.perf_counter() - t
+    rows, seconds = CASES[name](path, work)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"case": name, "rows": rows, "seconds": seconds, "peak_mib": peak}))
 
