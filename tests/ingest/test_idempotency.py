@@ -94,3 +94,26 @@ def test_refused_batch_can_be_resubmitted(ctx: Context, tmp_path: Path) -> None:
     fixed = fac.write_csv(tmp_path / "fixed/2024-03.accounts.csv", fac.accounts(10))
     assert run(ctx, fixed, batch_ref="R").status == "accepted"
     assert rows(ctx, "SELECT status FROM batches") == [("accepted",)]
+
+
+def test_concurrent_submissions_store_one_batch(ctx: Context, tmp_path: Path) -> None:
+    """Two processes racing with the same file: one batch, the other gets it as a duplicate."""
+    import threading
+
+    path = fac.write_csv(tmp_path / "2024-03.accounts.csv", fac.accounts(300))
+    results: list[object] = []
+
+    def go() -> None:
+        try:
+            results.append(run(ctx, path))
+        except Exception as e:
+            results.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(getattr(r, "status", type(r).__name__) for r in results)
+    assert statuses in (["accepted", "duplicate"], ["BatchInProgressError", "accepted"]), results
+    assert count(ctx, "batches") == 1 and count(ctx, "account_months") == 300

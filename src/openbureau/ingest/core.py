@@ -30,6 +30,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from openbureau.context import Context
 from openbureau.errors import (
@@ -320,10 +321,19 @@ def ingest_file(
                 _store_refused(ctx, receipt)
                 raise BatchRefusedError(f"{display}: {receipt.message}", receipt)
             t1 = time.perf_counter()
-            if kind == "accounts":
-                _write_accounts(ctx, con, receipt, now=now)
-            else:
-                _write_payments(ctx, con, receipt, plan, now=now)
+            try:
+                if kind == "accounts":
+                    _write_accounts(ctx, con, receipt, now=now)
+                else:
+                    _write_payments(ctx, con, receipt, plan, now=now)
+            except IntegrityError as e:
+                # Another process stored the same batch (content or reference) meanwhile.
+                original = _find_duplicate(ctx, furnisher_id, kind, scan.sha256, batch_ref)
+                if original is not None:
+                    return original
+                raise IngestError(
+                    f"{display}: the batch conflicts with one stored at the same time; retry"
+                ) from e
             timings["write_s"] = round(time.perf_counter() - t1, 3)
         finally:
             con.close()
