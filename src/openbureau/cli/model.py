@@ -57,7 +57,9 @@ def fit_table(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the HTML model report here.")
     ] = None,
-    sep: Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed).")] = None,
+    sep: Annotated[
+        str | None, typer.Option("--sep", help="CSV separator (default: sniffed).")
+    ] = None,
     no_header: Annotated[
         bool, typer.Option("--no-header", help="The CSV has no header: columns col1…colN.")
     ] = False,
