@@ -217,3 +217,17 @@ def test_fit_table_cli_gbm_on_hmeq() -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["auc"] > 0.93
+
+
+def test_read_table_csv_variants_and_parquet(tmp_path: Path) -> None:
+    from openbureau.scoring.table import read_table
+
+    frame = pd.DataFrame({"a": [1.5, None, 3.0], "b": ["x", "y", None], "t": [0, 1, 0]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    (tmp_path / "t.txt").write_text("1 2.5 x 0\n2 NA y 1\n")
+    (tmp_path / "s.csv").write_text("a;b;t\n1,5;x;0\n")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), frame)
+    spaced = read_table(tmp_path / "t.txt", header=False)
+    assert list(spaced.columns) == ["col1", "col2", "col3", "col4"]
+    assert spaced["col2"].isna().tolist() == [False, True]
+    assert list(read_table(tmp_path / "s.csv").columns) == ["a", "b", "t"]
