@@ -26,6 +26,7 @@ class DuckDBEngine(Engine):
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute("SET preserve_insertion_order = false")
         self._api: Any = None
+        self._count = 0
 
     def splink_api(self) -> Any:
         if self._api is None:
@@ -35,7 +36,8 @@ class DuckDBEngine(Engine):
         return self._api
 
     def register(self, table: pa.Table, name: str) -> Any:
-        return self.splink_api().register(table, table_name=name)
+        self._count += 1
+        return self.splink_api().register(table, table_name=f"{name}_{self._count}")
 
     def close(self) -> None:
         self.con.close()

@@ -68,6 +68,7 @@ class SparkEngine(Engine):
             self.spark.sparkContext.setCheckpointDir(str((tmp or Path("/tmp")) / "checkpoints"))
             self._owned = True
         self._api: Any = None
+        self._count = 0
 
     def splink_api(self) -> Any:
         if self._api is None:
@@ -78,7 +79,8 @@ class SparkEngine(Engine):
 
     def register(self, table: pa.Table, name: str) -> Any:
         frame = self.spark.createDataFrame(table.to_pandas())
-        return self.splink_api().register(frame, table_name=name)
+        self._count += 1
+        return self.splink_api().register(frame, table_name=f"{name}_{self._count}")
 
     def close(self) -> None:
         # A session we started stays up for the process (starting a JVM is slow, and Spark

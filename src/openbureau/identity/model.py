@@ -44,7 +44,7 @@ def _level(sql: str, label: str, *, null: bool = False) -> dict[str, Any]:
 
 
 def _null(*cols: str) -> dict[str, Any]:
-    cond = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    cond = " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
     return _level(cond, "missing", null=True)
 
 
@@ -75,11 +75,11 @@ class Comparison:
         if self.kind == "name":
             f, r = c
             exact = (
-                f'"{f}_l" = "{f}_r" OR "{f}_l" = "{r}_r" OR "{r}_l" = "{f}_r"'
+                f'{f}_l = {f}_r OR {f}_l = {r}_r OR {r}_l = {f}_r'
             )
             best = (
-                f'greatest({jw}("{f}_l", "{f}_r"), {jw}("{f}_l", "{r}_r"), '
-                f'{jw}("{r}_l", "{f}_r"))'
+                f'greatest({jw}({f}_l, {f}_r), {jw}({f}_l, {r}_r), '
+                f'{jw}({r}_l, {f}_r))'
             )
             levels = [_null(f), _level(exact, "exact (any order, any romanisation)")]
             levels += [_level(f"{best} >= {t}", f"Jaro-Winkler >= {t}") for t in self.thresholds]
@@ -87,34 +87,34 @@ class Comparison:
             d, s = c
             levels = [
                 _null(d),
-                _level(f'"{d}_l" = "{d}_r"', "exact"),
-                _level(f'"{s}_l" = "{d}_r" OR "{d}_l" = "{s}_r"', "day and month swapped"),
-                _level(f'{dl}("{d}_l", "{d}_r") <= 1', "one digit apart"),
+                _level(f'{d}_l = {d}_r', "exact"),
+                _level(f'{s}_l = {d}_r OR {d}_l = {s}_r', "day and month swapped"),
+                _level(f'{dl}({d}_l, {d}_r) <= 1', "one digit apart"),
             ]
         elif self.kind == "digits":
             (d,) = c
             levels = [
                 _null(d),
-                _level(f'"{d}_l" = "{d}_r"', "exact"),
-                _level(f'{dl}("{d}_l", "{d}_r") <= 1', "one digit apart"),
+                _level(f'{d}_l = {d}_r', "exact"),
+                _level(f'{dl}({d}_l, {d}_r) <= 1', "one digit apart"),
             ]
         elif self.kind == "text":
             (t,) = c
-            levels = [_null(t), _level(f'"{t}_l" = "{t}_r"', "exact")]
+            levels = [_null(t), _level(f'{t}_l = {t}_r', "exact")]
             levels += [
-                _level(f'{jw}("{t}_l", "{t}_r") >= {x}', f"Jaro-Winkler >= {x}")
+                _level(f'{jw}({t}_l, {t}_r) >= {x}', f"Jaro-Winkler >= {x}")
                 for x in self.thresholds
             ]
         elif self.kind == "code":
             (t,) = c
-            levels = [_null(t), _level(f'"{t}_l" = "{t}_r"', "exact")]
+            levels = [_null(t), _level(f'{t}_l = {t}_r', "exact")]
         elif self.kind == "id":
             h, clear = c
             levels = [
                 _null(h),
-                _level(f'"{h}_l" = "{h}_r"', "exact"),
-                _level(f'{dl}("{clear}_l", "{clear}_r") <= 1', "one edit apart (mistyped)"),
-                _level(f'{dl}("{clear}_l", "{clear}_r") <= 2', "two edits apart"),
+                _level(f'{h}_l = {h}_r', "exact"),
+                _level(f'{dl}({clear}_l, {clear}_r) <= 1', "one edit apart (mistyped)"),
+                _level(f'{dl}({clear}_l, {clear}_r) <= 2', "two edits apart"),
             ]
         else:  # pragma: no cover - Literal guards this
             raise IdentityError(f"unknown comparison kind {self.kind!r}")
