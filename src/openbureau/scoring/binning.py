@@ -344,7 +344,10 @@ def fit_binning(
             p["special_codes"] = [float(c) for c in codes]
         params[name] = p
     for name in categorical:
-        params[name] = {"cat_cutoff": cat_cutoff}
+        shares = pd.Series(B[name]).value_counts(normalize=True, dropna=True)
+        # Never pool every category (a tiny sample): then no pooling at all.
+        pooled = bool(len(shares)) and float(shares.iloc[0]) >= cat_cutoff
+        params[name] = {"cat_cutoff": cat_cutoff if pooled else None}
     variables = [*numeric, *categorical]
     process = BinningProcess(
         variable_names=variables,
