@@ -146,3 +146,19 @@ def test_sealer_hmac_matches_the_standard(ctx: Context) -> None:
             sealer.hmac_hex(value)
             == hmac.new(ctx.keys.hmac_key, value.encode(), hashlib.sha256).hexdigest()
         )
+
+
+def test_sixty_months_and_more_in_one_file(ctx: Context, tmp_path: Path) -> None:
+    """A back-file of 62 months: every month kept, the current state is the latest month."""
+    months = [f"{2019 + m // 12}-{m % 12 + 1:02d}" for m in range(62)]  # 2019-01 .. 2024-02
+    recs = [
+        fac.account(1, month, opened="2018-12-01", balance=f"{i}.00")
+        for i, month in enumerate(months)
+    ]
+    r = run(ctx, fac.write_csv(tmp_path / "backfile.accounts.csv", recs))
+    assert r.accepted == 62
+    assert count(ctx, "account_months") == 62
+    (acc,) = rows(ctx, "SELECT last_month, balance_minor FROM accounts")
+    assert str(acc[0]) == "2024-02-01" and acc[1] == 6100
+    receipt_file = ctx.settings.home / "receipts" / "bank" / f"{r.batch_id}.receipt.json"
+    assert receipt_file.exists() and r.batch_id in receipt_file.read_text()

@@ -319,6 +319,7 @@ def ingest_file(
                 receipt.finished_at = utcnow().isoformat()
                 receipt.timings = timings
                 _store_refused(ctx, receipt)
+                _write_receipt_file(ctx, receipt)
                 raise BatchRefusedError(f"{display}: {receipt.message}", receipt)
             t1 = time.perf_counter()
             try:
@@ -344,7 +345,20 @@ def ingest_file(
     with ctx.engine.begin() as conn:
         rec = {**receipt.to_dict()}
         conn.execute(update(Batch).where(Batch.id == batch_id).values(receipt=rec))
+    _write_receipt_file(ctx, receipt)
     return receipt
+
+
+def _write_receipt_file(ctx: Context, receipt: Receipt) -> None:
+    """A copy of the receipt next to its reject file (the database holds the original)."""
+    import json
+
+    folder = receipts_dir(ctx.settings.home, receipt.furnisher)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{receipt.batch_id}.receipt.json"
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(receipt.to_dict(), indent=1, default=str), encoding="utf-8")
+    partial.replace(target)
 
 
 def _duckdb(memory_mb: int, work: Path) -> Any:
