@@ -36,7 +36,7 @@ class ReasonText:
     missing_text: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One reason a score is not higher."""
 
@@ -242,27 +242,31 @@ def reason_codes(
     """
     features, costs, missing = _costs(model, X)
     reg = registry or default_registry()
-    order = np.argsort(-costs, axis=1, kind="stable")
+    # Look every characteristic up once, not once per row.
+    codes = [reg.lookup(f).code for f in features]
+    texts = [reg.text(f, missing=False) for f in features]
+    missing_texts = [reg.text(f, missing=True) for f in features]
+    # With repeated codes more candidates are needed, as duplicates are skipped.
+    width = max_reasons if len(set(codes)) == len(codes) else costs.shape[1]
+    top = _top(costs, width, min_points)
+    picked = np.take_along_axis(costs, np.maximum(top, 0), axis=1).tolist()
+    was_missing = np.take_along_axis(missing, np.maximum(top, 0), axis=1).tolist()
     result: list[list[Reason]] = []
-    for r in range(costs.shape[0]):
+    for cols, lost, miss in zip(top.tolist(), picked, was_missing, strict=True):
         reasons: list[Reason] = []
         seen: set[str] = set()
-        for j in order[r]:
-            cost = float(costs[r, j])
-            if cost <= min_points or len(reasons) == max_reasons:
+        for j, cost, is_missing in zip(cols, lost, miss, strict=True):
+            if j < 0 or len(reasons) == max_reasons:
                 break
-            feature = features[j]
-            entry = reg.lookup(feature)
-            if entry.code in seen:
+            if codes[j] in seen:
                 continue
-            seen.add(entry.code)
-            is_missing = bool(missing[r, j])
+            seen.add(codes[j])
             reasons.append(
                 Reason(
                     rank=len(reasons) + 1,
-                    code=entry.code,
-                    feature=feature,
-                    text=reg.text(feature, missing=is_missing),
+                    code=codes[j],
+                    feature=features[j],
+                    text=missing_texts[j] if is_missing else texts[j],
                     points_lost=cost,
                     missing=is_missing,
                 )
