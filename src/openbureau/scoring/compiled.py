@@ -101,6 +101,11 @@ class CompiledCharacteristic:
         return self.n_bins + 2
 
     @property
+    def category_points(self) -> dict[str, float]:
+        """Category → points (categorical characteristics; empty for numeric ones)."""
+        return {c: float(self.slot_points[b]) for c, b in self.categories.items()}
+
+    @property
     def max_points(self) -> float:
         return float(max(self.slot_points))
 
