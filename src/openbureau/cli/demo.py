@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,9 +12,21 @@ from openbureau.cli._common import console, handle_errors, make_context
 from openbureau.cli._progress import progress_display
 from openbureau.cli.ingest import receipts_table
 from openbureau.cli.synth import summary_table
+from openbureau.context import Context
 from openbureau.demo import population_dir, prepare_demo_home
 from openbureau.ingest import ingest_feeds
 from openbureau.synth import SynthConfig, generate
+
+
+def _link_step(ctx: Context, population: Path) -> None:
+    from openbureau.cli.identity import metrics_table
+    from openbureau.cli.identity import summary_table as link_table
+    from openbureau.identity.evaluate import evaluate_store
+    from openbureau.identity.link import link
+
+    console.print(link_table(link(ctx).as_dict()))
+    console.print("   against the population's truth:")
+    console.print(metrics_table(evaluate_store(ctx, population).as_dict()))
 
 
 def demo(
@@ -45,6 +58,9 @@ def demo(
             console.print("[bold]3. Ingesting[/] every furnisher feed, month by month")
             receipts = ingest_feeds(ctx, out / "feeds", out / "furnishers.json")
             console.print(receipts_table(receipts))
+
+            console.print("[bold]4. Linking[/] identity records to consumers (Splink, DuckDB)")
+            _link_step(ctx, out)
         finally:
             ctx.close()
     console.print(f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f} s.")
