@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+from tests.identity.conftest import seed_model
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
 from openbureau.context import Context
 from openbureau.identity.feeds import load_records, seal
 from openbureau.identity.model import TrainedModel
-from tests.identity.conftest import seed_model
 
 runner = CliRunner()
 
@@ -21,8 +21,9 @@ def _json_lines(output: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_link_review_evaluate(cli_env: dict[str, str], trained: TrainedModel,
-                              population: tuple[Path, pa.Table]) -> None:
+def test_link_review_evaluate(
+    cli_env: dict[str, str], trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     folder, records = population
     result = runner.invoke(app, ["link"])
     assert result.exit_code == 1 and "openbureau init" in result.output

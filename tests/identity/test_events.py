@@ -8,12 +8,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
-
-from openbureau.context import Context
-from openbureau.errors import ReviewError
-from openbureau.identity.link import link
-from openbureau.identity.model import TrainedModel
-from openbureau.identity.review import decide, list_reviews, show_review
 from tests.identity.conftest import (
     Loader,
     account_consumer,
@@ -23,12 +17,29 @@ from tests.identity.conftest import (
     valid_nid,
 )
 
+from openbureau.context import Context
+from openbureau.errors import ReviewError
+from openbureau.identity.link import link
+from openbureau.identity.model import TrainedModel
+from openbureau.identity.review import decide, list_reviews, show_review
+
 # Same name and birth date, nothing else in common that corroborates: a possible look-alike,
 # strong enough to be reviewed, never linked automatically.
-A = {"name": "ouyang xiuying", "birth_date": dt.date(1979, 11, 23), "phone": "13911112222",
-     "address": "No. 8 Heping Road, Nankai District, Tianjin", "postcode": "300100"}
-B = {"name": "xiuying ouyang", "birth_date": dt.date(1979, 11, 23), "phone": None,
-     "address": "77 Gongye Ln, Futian, Shenzhen", "postcode": None, "furnisher_id": "micro"}
+A = {
+    "name": "ouyang xiuying",
+    "birth_date": dt.date(1979, 11, 23),
+    "phone": "13911112222",
+    "address": "No. 8 Heping Road, Nankai District, Tianjin",
+    "postcode": "300100",
+}
+B = {
+    "name": "xiuying ouyang",
+    "birth_date": dt.date(1979, 11, 23),
+    "phone": None,
+    "address": "77 Gongye Ln, Futian, Shenzhen",
+    "postcode": None,
+    "furnisher_id": "micro",
+}
 
 
 def _events(ctx: Context, kind: str) -> list[tuple[dict[str, list[int]], dict[str, list[int]]]]:
@@ -39,8 +50,9 @@ def _events(ctx: Context, kind: str) -> list[tuple[dict[str, list[int]], dict[st
 
 
 @pytest.fixture
-def pair(context: Context, load: Loader, trained: TrainedModel,
-         population: tuple[Path, pa.Table]) -> tuple[int, int, str, str]:
+def pair(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> tuple[int, int, str, str]:
     seed_model(context, trained)
     load(population[1])
     a, b = person(**A), person(**B)
@@ -50,14 +62,14 @@ def pair(context: Context, load: Loader, trained: TrainedModel,
 
 
 def _review_of(ctx: Context, ra: int, rb: int) -> int:
-    items = [i for i in list_reviews(ctx, limit=1000)
-             if {i["record_a"], i["record_b"]} == {ra, rb}]
+    items = [i for i in list_reviews(ctx, limit=1000) if {i["record_a"], i["record_b"]} == {ra, rb}]
     assert len(items) == 1, "the look-alike pair should be waiting for review"
     return int(items[0]["id"])
 
 
-def test_lookalike_waits_for_review_with_evidence(context: Context,
-                                                  pair: tuple[int, int, str, str]) -> None:
+def test_lookalike_waits_for_review_with_evidence(
+    context: Context, pair: tuple[int, int, str, str]
+) -> None:
     ra, rb, _, _ = pair
     assert consumer_of(context, ra) != consumer_of(context, rb)
     item = show_review(context, _review_of(context, ra, rb))
@@ -69,7 +81,8 @@ def test_lookalike_waits_for_review_with_evidence(context: Context,
 
 
 def test_accept_merges_with_event_redirect_and_accounts(
-        context: Context, pair: tuple[int, int, str, str]) -> None:
+    context: Context, pair: tuple[int, int, str, str]
+) -> None:
     ra, rb, acc_a, acc_b = pair
     ca, cb = consumer_of(context, ra), consumer_of(context, rb)
     decide(context, _review_of(context, ra, rb), accept=True, by="tester", note="same person")
@@ -80,10 +93,18 @@ def test_accept_merges_with_event_redirect_and_accounts(
     assert account_consumer(context, acc_a) == account_consumer(context, acc_b) == survivor
     gone = cb if survivor == ca else ca
     with context.engine.connect() as conn:
-        assert conn.execute(text("SELECT to_id FROM consumer_redirects WHERE from_id = :g"),
-                            {"g": gone}).scalar_one() == survivor
-        assert conn.execute(text("SELECT status FROM consumers WHERE id = :g"),
-                            {"g": gone}).scalar_one() == "merged"
+        assert (
+            conn.execute(
+                text("SELECT to_id FROM consumer_redirects WHERE from_id = :g"), {"g": gone}
+            ).scalar_one()
+            == survivor
+        )
+        assert (
+            conn.execute(
+                text("SELECT status FROM consumers WHERE id = :g"), {"g": gone}
+            ).scalar_one()
+            == "merged"
+        )
     ((before, after),) = _events(context, "merge")
     assert set(before) == {ca, cb} and set(after) == {survivor}
     # Decided once, applied on every later run.
@@ -91,29 +112,36 @@ def test_accept_merges_with_event_redirect_and_accounts(
     assert consumer_of(context, rb) == survivor
 
 
-def test_reject_is_respected_by_later_runs(context: Context,
-                                           pair: tuple[int, int, str, str]) -> None:
+def test_reject_is_respected_by_later_runs(
+    context: Context, pair: tuple[int, int, str, str]
+) -> None:
     ra, rb, _, _ = pair
     review = _review_of(context, ra, rb)
     decide(context, review, accept=False, by="tester")
     link(context)
     link(context)
     assert consumer_of(context, ra) != consumer_of(context, rb)
-    assert not [i for i in list_reviews(context, limit=1000)
-                if {i["record_a"], i["record_b"]} == {ra, rb}]
+    assert not [
+        i for i in list_reviews(context, limit=1000) if {i["record_a"], i["record_b"]} == {ra, rb}
+    ]
     assert list_reviews(context, status="rejected")[0]["id"] == review
     with pytest.raises(ReviewError, match="already rejected"):
         decide(context, review, accept=True, by="tester")
 
 
-def test_split_when_a_record_no_longer_matches(context: Context, load: Loader,
-                                               trained: TrainedModel,
-                                               population: tuple[Path, pa.Table]) -> None:
+def test_split_when_a_record_no_longer_matches(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     seed_model(context, trained)
     load(population[1])
     nid = valid_nid(7, "19790101")
-    same = {"name": "situ mingyu", "birth_date": dt.date(1979, 1, 1), "phone": "13712345678",
-            "address": "No. 5 Xinhua Street, Gulou District, Fuzhou", "postcode": "350001"}
+    same = {
+        "name": "situ mingyu",
+        "birth_date": dt.date(1979, 1, 1),
+        "phone": "13712345678",
+        "address": "No. 5 Xinhua Street, Gulou District, Fuzhou",
+        "postcode": "350001",
+    }
     a = person(national_id=nid, **same)
     b = person(furnisher_id="micro", **same)  # no id: linked probabilistically
     ids = load([a, b])
@@ -122,10 +150,14 @@ def test_split_when_a_record_no_longer_matches(context: Context, load: Loader,
     assert consumer_of(context, ids[b["account_id"]]) == owner
     # The furnisher corrects record b: it was another customer's identity all along.
     with context.engine.begin() as conn:
-        conn.execute(text(
-            "UPDATE identity_records SET name = 'li na', name_key = 'li na', birth_date = "
-            ":d, phone = '15800001111', address = '3 Wuyi Ave, Xihu, Hangzhou', postcode = "
-            "'310000' WHERE id = :i"), {"d": dt.date(1992, 6, 30), "i": ids[b["account_id"]]})
+        conn.execute(
+            text(
+                "UPDATE identity_records SET name = 'li na', name_key = 'li na', birth_date = "
+                ":d, phone = '15800001111', address = '3 Wuyi Ave, Xihu, Hangzhou', postcode = "
+                "'310000' WHERE id = :i"
+            ),
+            {"d": dt.date(1992, 6, 30), "i": ids[b["account_id"]]},
+        )
     summary = link(context)
     assert summary.splits == 1
     assert consumer_of(context, ids[a["account_id"]]) == owner  # the id stays where it is right

@@ -9,18 +9,24 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import text
+from tests.identity.conftest import Loader, consumer_of, person, seed_model, valid_nid
 
 from openbureau.context import Context
 from openbureau.identity.link import link
 from openbureau.identity.model import TrainedModel
-from tests.identity.conftest import Loader, consumer_of, person, seed_model, valid_nid
 
-TWIN = {"name": "huangfu jiayi", "birth_date": dt.date(1990, 5, 4), "phone": "13600000000",
-        "address": "No. 9 Jiefang Road, Yuexiu District, Guangzhou", "postcode": "510000"}
+TWIN = {
+    "name": "huangfu jiayi",
+    "birth_date": dt.date(1990, 5, 4),
+    "phone": "13600000000",
+    "address": "No. 9 Jiefang Road, Yuexiu District, Guangzhou",
+    "postcode": "510000",
+}
 
 
-def test_different_valid_ids_never_merge(context: Context, load: Loader, trained: TrainedModel,
-                                         population: tuple[Path, pa.Table]) -> None:
+def test_different_valid_ids_never_merge(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     seed_model(context, trained)
     load(population[1])
     one = person(national_id=valid_nid(1, "19900504"), **TWIN)
@@ -35,19 +41,22 @@ def test_different_valid_ids_never_merge(context: Context, load: Loader, trained
     assert summary.refused_by_guards >= 1
 
 
-def test_population_lookalikes_are_not_merged(context: Context, load: Loader,
-                                              trained: TrainedModel,
-                                              population: tuple[Path, pa.Table]) -> None:
+def test_population_lookalikes_are_not_merged(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     folder, records = population
     seed_model(context, trained)
     load(records)
     link(context)
     with context.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records")).all()
+        rows = conn.execute(
+            text("SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records")
+        ).all()
     con = duckdb.connect()
-    con.register("links", pa.table({"f": [r[0] for r in rows], "a": [r[1] for r in rows],
-                                    "c": [r[2] for r in rows]}))
+    con.register(
+        "links",
+        pa.table({"f": [r[0] for r in rows], "a": [r[1] for r in rows], "c": [r[2] for r in rows]}),
+    )
     con.register("acc", pq.read_table(folder / "truth" / "accounts.parquet"))
     con.register("people", pq.read_table(folder / "truth" / "people.parquet"))
     pairs, shared = con.execute(

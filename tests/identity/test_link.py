@@ -8,23 +8,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from sqlalchemy import text
+from tests.identity.conftest import Loader, seed_model
 
 from openbureau.context import Context
 from openbureau.identity.evaluate import evaluate_store
 from openbureau.identity.link import link
 from openbureau.identity.model import TrainedModel
-from tests.identity.conftest import Loader, seed_model
 
 
 def _ids(ctx: Context) -> dict[int, str]:
     with ctx.engine.connect() as conn:
-        return {int(i): str(c) for i, c in conn.execute(text(
-            "SELECT id, consumer_id FROM identity_records")).all()}
+        return {
+            int(i): str(c)
+            for i, c in conn.execute(text("SELECT id, consumer_id FROM identity_records")).all()
+        }
 
 
 @pytest.mark.slow
-def test_link_trains_and_meets_targets(context: Context, load: Loader,
-                                       population: tuple[Path, pa.Table]) -> None:
+def test_link_trains_and_meets_targets(
+    context: Context, load: Loader, population: tuple[Path, pa.Table]
+) -> None:
     folder, records = population
     load(records)
     summary = link(context)
@@ -36,17 +39,31 @@ def test_link_trains_and_meets_targets(context: Context, load: Loader,
     assert m.fragmentation_rate <= 0.01
     assert m.precision == 1.0 and m.recall >= 0.99
     with context.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM identity_records WHERE consumer_id IS "
-                                 "NULL OR needs_resolution")).scalar_one() == 0
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM identity_records WHERE consumer_id IS "
+                    "NULL OR needs_resolution"
+                )
+            ).scalar_one()
+            == 0
+        )
         # Accounts follow their identity record's consumer.
-        assert conn.execute(text(
-            "SELECT count(*) FROM accounts a JOIN identity_records r ON r.furnisher_id = "
-            "a.furnisher_id AND r.furnisher_account_id = a.furnisher_account_id "
-            "WHERE a.consumer_id IS DISTINCT FROM r.consumer_id")).scalar_one() == 0
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM accounts a JOIN identity_records r ON r.furnisher_id = "
+                    "a.furnisher_id AND r.furnisher_account_id = a.furnisher_account_id "
+                    "WHERE a.consumer_id IS DISTINCT FROM r.consumer_id"
+                )
+            ).scalar_one()
+            == 0
+        )
 
 
-def test_rerun_keeps_every_id(context: Context, load: Loader, trained: TrainedModel,
-                              population: tuple[Path, pa.Table]) -> None:
+def test_rerun_keeps_every_id(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     seed_model(context, trained)
     load(population[1])
     first = link(context)
@@ -55,11 +72,16 @@ def test_rerun_keeps_every_id(context: Context, load: Loader, trained: TrainedMo
     again = link(context)
     assert _ids(context) == before
     assert (again.records_moved, again.merges, again.splits, again.consumers_created) == (
-        0, 0, 0, 0)
+        0,
+        0,
+        0,
+        0,
+    )
 
 
-def test_new_batches_keep_existing_ids(context: Context, load: Loader, trained: TrainedModel,
-                                       population: tuple[Path, pa.Table]) -> None:
+def test_new_batches_keep_existing_ids(
+    context: Context, load: Loader, trained: TrainedModel, population: tuple[Path, pa.Table]
+) -> None:
     folder, records = population
     seed_model(context, trained)
     # The first batch: every account but those of one furnisher; then that furnisher arrives.
@@ -71,8 +93,7 @@ def test_new_batches_keep_existing_ids(context: Context, load: Loader, trained: 
     summary = link(context)
     after = _ids(context)
     with context.engine.connect() as conn:
-        redirects = dict(conn.execute(text(
-            "SELECT from_id, to_id FROM consumer_redirects")).all())
+        redirects = dict(conn.execute(text("SELECT from_id, to_id FROM consumer_redirects")).all())
     for rid, cid in before.items():
         # Still right, or merged (explicitly, with a redirect) into the survivor.
         assert after[rid] == cid or redirects.get(cid) == after[rid]

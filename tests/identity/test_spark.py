@@ -21,8 +21,9 @@ def _partition(ctx: Context) -> set[frozenset[str]]:
 
     groups: dict[str, set[str]] = {}
     with ctx.engine.connect() as conn:
-        for f, a, c in conn.execute(text(
-                "SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records")):
+        for f, a, c in conn.execute(
+            text("SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records")
+        ):
             groups.setdefault(str(c), set()).add(f"{f}/{a}")
     return {frozenset(g) for g in groups.values()}
 

@@ -12,8 +12,7 @@ from rich.table import Table
 from openbureau.cli._common import console, handle_errors, make_context, print_json
 from openbureau.errors import IdentityError
 
-review_app = typer.Typer(help="The identity review queue: uncertain matches.",
-                         no_args_is_help=True)
+review_app = typer.Typer(help="The identity review queue: uncertain matches.", no_args_is_help=True)
 evaluate_app = typer.Typer(help="Measure against ground truth.", no_args_is_help=True)
 
 
@@ -86,9 +85,14 @@ def review_list(
         return
     table = Table("id", "status", "records", "probability", "weight", "agreeing")
     for i in items:
-        table.add_row(str(i["id"]), str(i["status"]), f"{i['record_a']} ~ {i['record_b']}",
-                      f"{i['match_probability']:.3f}", f"{i['match_weight']:.1f}",
-                      ", ".join(i["agreeing"]))
+        table.add_row(
+            str(i["id"]),
+            str(i["status"]),
+            f"{i['record_a']} ~ {i['record_b']}",
+            f"{i['match_probability']:.3f}",
+            f"{i['match_weight']:.1f}",
+            ", ".join(i["agreeing"]),
+        )
     console.print(table)
     if not items:
         console.print(f"no {status} review items")
@@ -111,17 +115,30 @@ def review_show(
     if as_json:
         print_json(item)
         return
-    console.print(f"review {item['id']} ({item['status']}): match probability "
-                  f"{item['match_probability']:.4f}, weight {item['match_weight']:.2f} bits")
+    console.print(
+        f"review {item['id']} ({item['status']}): match probability "
+        f"{item['match_probability']:.4f}, weight {item['match_weight']:.2f} bits"
+    )
     recs = Table("", *(f"record {r['record']}" for r in item["records"]))
-    for field in ("furnisher", "account", "name", "birth_date", "phone", "address", "postcode",
-                  "national_id", "national_id_state", "consumer"):
+    for field in (
+        "furnisher",
+        "account",
+        "name",
+        "birth_date",
+        "phone",
+        "address",
+        "postcode",
+        "national_id",
+        "national_id_state",
+        "consumer",
+    ):
         recs.add_row(field, *(str(r[field]) for r in item["records"]))
     console.print(recs)
     ev = Table("comparison", "level", "agrees", "weight (bits)")
     for e in item["evidence"]:
-        ev.add_row(e["comparison"], e["level"], "yes" if e["agrees"] else "no",
-                   f"{e['match_weight']:+.2f}")
+        ev.add_row(
+            e["comparison"], e["level"], "yes" if e["agrees"] else "no", f"{e['match_weight']:+.2f}"
+        )
     console.print(ev)
 
 
@@ -134,8 +151,10 @@ def _decide(review_id: int, accept: bool, by: str | None, note: str | None) -> N
             result = decide(ctx, review_id, accept=accept, by=by or getpass.getuser(), note=note)
         finally:
             ctx.close()
-    console.print(f"review {result['id']} {result['status']} by {result['decided_by']}; "
-                  "the next 'openbureau link' applies it")
+    console.print(
+        f"review {result['id']} {result['status']} by {result['decided_by']}; "
+        "the next 'openbureau link' applies it"
+    )
 
 
 @review_app.command("accept")
@@ -160,21 +179,26 @@ def review_reject(
 
 def metrics_table(m: dict[str, float | int]) -> Table:
     table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_row("records / persons / consumer ids",
-                  f"{m['records']:,} / {m['persons']:,} / {m['consumers']:,}")
+    table.add_row(
+        "records / persons / consumer ids",
+        f"{m['records']:,} / {m['persons']:,} / {m['consumers']:,}",
+    )
     table.add_row("pairwise precision", f"{m['precision']:.5f}")
     table.add_row("pairwise recall", f"{m['recall']:.5f}")
     table.add_row("F1", f"{m['f1']:.5f}")
     table.add_row("mixed-file rate", f"{m['mixed_file_rate']:.4%} ({m['mixed_files']:,} files)")
-    table.add_row("fragmentation rate",
-                  f"{m['fragmentation_rate']:.4%} ({m['fragmented_persons']:,} persons)")
+    table.add_row(
+        "fragmentation rate", f"{m['fragmentation_rate']:.4%} ({m['fragmented_persons']:,} persons)"
+    )
     return table
 
 
 @evaluate_app.command("identity")
 def evaluate_identity(
-    truth: Annotated[Path, typer.Option("--truth", help="A synthetic population's folder "
-                                        "(or its truth/ folder).")],
+    truth: Annotated[
+        Path,
+        typer.Option("--truth", help="A synthetic population's folder (or its truth/ folder)."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Compare the links in the credit file with a synthetic population's ground truth."""

@@ -38,8 +38,9 @@ class Engine(ABC):
         self.close()
 
 
-def open_engine(name: str, *, memory_mb: int = 2048, tmp: Path | None = None,
-                threads: int | None = None) -> Engine:
+def open_engine(
+    name: str, *, memory_mb: int = 2048, tmp: Path | None = None, threads: int | None = None
+) -> Engine:
     """An engine by name: ``duckdb`` (default) or ``spark`` (needs the ``spark`` extra)."""
     if name == "duckdb":
         from openbureau.engine.duckdb import DuckDBEngine

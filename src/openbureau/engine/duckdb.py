@@ -15,8 +15,9 @@ class DuckDBEngine(Engine):
     name: EngineName = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, *, memory_mb: int = 2048, tmp: Path | None = None,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, *, memory_mb: int = 2048, tmp: Path | None = None, threads: int | None = None
+    ) -> None:
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
         if tmp is not None:

@@ -34,8 +34,9 @@ class SparkEngine(Engine):
     name: EngineName = "spark"
     dialect = "spark"
 
-    def __init__(self, *, memory_mb: int = 2048, tmp: Path | None = None,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, *, memory_mb: int = 2048, tmp: Path | None = None, threads: int | None = None
+    ) -> None:
         sql = _pyspark()
         from splink.backends.spark import similarity_jar_location
 
@@ -65,7 +66,8 @@ class SparkEngine(Engine):
                     f"could not start Spark ({type(e).__name__}): is a Java runtime installed?"
                 ) from e
             self.spark.sparkContext.setLogLevel("ERROR")
-            self.spark.sparkContext.setCheckpointDir(str((tmp or Path("/tmp")) / "checkpoints"))
+            if tmp is not None:
+                self.spark.sparkContext.setCheckpointDir(str(tmp / "checkpoints"))
             self._owned = True
         self._api: Any = None
         self._count = 0
@@ -74,7 +76,9 @@ class SparkEngine(Engine):
         if self._api is None:
             from splink.backends.spark import SparkAPI
 
-            self._api = SparkAPI(spark_session=self.spark, num_partitions_on_repartition=8)
+            self._api = SparkAPI(  # type: ignore[no-untyped-call]
+                spark_session=self.spark, num_partitions_on_repartition=8
+            )
         return self._api
 
     def register(self, table: pa.Table, name: str) -> Any:

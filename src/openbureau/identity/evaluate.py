@@ -116,14 +116,16 @@ def evaluate_store(ctx: Context, truth_dir: Path) -> IdentityMetrics:
     ctx.require_initialised()
     truth = read_truth(truth_dir)
     with ctx.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records"
-        )).all()
-    links = pa.table({
-        "furnisher_id": pa.array([r[0] for r in rows], pa.string()),
-        "account_id": pa.array([r[1] for r in rows], pa.string()),
-        "consumer_id": pa.array([r[2] for r in rows], pa.string()),
-    })
+        rows = conn.execute(
+            text("SELECT furnisher_id, furnisher_account_id, consumer_id FROM identity_records")
+        ).all()
+    links = pa.table(
+        {
+            "furnisher_id": pa.array([r[0] for r in rows], pa.string()),
+            "account_id": pa.array([r[1] for r in rows], pa.string()),
+            "consumer_id": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
     return metrics(_keyed(links, "consumer_id"), truth)
 
 

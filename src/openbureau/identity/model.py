@@ -74,47 +74,42 @@ class Comparison:
         levels: list[dict[str, Any]]
         if self.kind == "name":
             f, r = c
-            exact = (
-                f'{f}_l = {f}_r OR {f}_l = {r}_r OR {r}_l = {f}_r'
-            )
-            best = (
-                f'greatest({jw}({f}_l, {f}_r), {jw}({f}_l, {r}_r), '
-                f'{jw}({r}_l, {f}_r))'
-            )
+            exact = f"{f}_l = {f}_r OR {f}_l = {r}_r OR {r}_l = {f}_r"
+            best = f"greatest({jw}({f}_l, {f}_r), {jw}({f}_l, {r}_r), {jw}({r}_l, {f}_r))"
             levels = [_null(f), _level(exact, "exact (any order, any romanisation)")]
             levels += [_level(f"{best} >= {t}", f"Jaro-Winkler >= {t}") for t in self.thresholds]
         elif self.kind == "date":
             d, s = c
             levels = [
                 _null(d),
-                _level(f'{d}_l = {d}_r', "exact"),
-                _level(f'{s}_l = {d}_r OR {d}_l = {s}_r', "day and month swapped"),
-                _level(f'{dl}({d}_l, {d}_r) <= 1', "one digit apart"),
+                _level(f"{d}_l = {d}_r", "exact"),
+                _level(f"{s}_l = {d}_r OR {d}_l = {s}_r", "day and month swapped"),
+                _level(f"{dl}({d}_l, {d}_r) <= 1", "one digit apart"),
             ]
         elif self.kind == "digits":
             (d,) = c
             levels = [
                 _null(d),
-                _level(f'{d}_l = {d}_r', "exact"),
-                _level(f'{dl}({d}_l, {d}_r) <= 1', "one digit apart"),
+                _level(f"{d}_l = {d}_r", "exact"),
+                _level(f"{dl}({d}_l, {d}_r) <= 1", "one digit apart"),
             ]
         elif self.kind == "text":
             (t,) = c
-            levels = [_null(t), _level(f'{t}_l = {t}_r', "exact")]
+            levels = [_null(t), _level(f"{t}_l = {t}_r", "exact")]
             levels += [
-                _level(f'{jw}({t}_l, {t}_r) >= {x}', f"Jaro-Winkler >= {x}")
+                _level(f"{jw}({t}_l, {t}_r) >= {x}", f"Jaro-Winkler >= {x}")
                 for x in self.thresholds
             ]
         elif self.kind == "code":
             (t,) = c
-            levels = [_null(t), _level(f'{t}_l = {t}_r', "exact")]
+            levels = [_null(t), _level(f"{t}_l = {t}_r", "exact")]
         elif self.kind == "id":
             h, clear = c
             levels = [
                 _null(h),
-                _level(f'{h}_l = {h}_r', "exact"),
-                _level(f'{dl}({clear}_l, {clear}_r) <= 1', "one edit apart (mistyped)"),
-                _level(f'{dl}({clear}_l, {clear}_r) <= 2', "two edits apart"),
+                _level(f"{h}_l = {h}_r", "exact"),
+                _level(f"{dl}({clear}_l, {clear}_r) <= 1", "one edit apart (mistyped)"),
+                _level(f"{dl}({clear}_l, {clear}_r) <= 2", "two edits apart"),
             ]
         else:  # pragma: no cover - Literal guards this
             raise IdentityError(f"unknown comparison kind {self.kind!r}")
@@ -183,8 +178,9 @@ class TrainedModel:
         """These trained parameters on ``dialect``'s SQL (same levels, same m and u)."""
         fresh = spec.settings(dialect)
         for comp, trained in zip(fresh["comparisons"], self.settings["comparisons"], strict=True):
-            for level, t in zip(comp["comparison_levels"], trained["comparison_levels"],
-                                strict=True):
+            for level, t in zip(
+                comp["comparison_levels"], trained["comparison_levels"], strict=True
+            ):
                 for key in ("m_probability", "u_probability"):
                     if key in t:
                         level[key] = t[key]
@@ -194,7 +190,9 @@ class TrainedModel:
         return fresh
 
 
-def deterministic_sample(features: Any, max_pairs: float, dialect_free_id: str = "unique_id") -> Any:
+def deterministic_sample(
+    features: Any, max_pairs: float, dialect_free_id: str = "unique_id"
+) -> Any:
     """Rows of ``features`` (Arrow) kept by a hash of their id, about ``max_pairs`` pairs' worth.
 
     The u probabilities are estimated on this sample's full cartesian product, so the model
@@ -219,8 +217,11 @@ def train(engine: Any, features: Any, spec: ModelSpec) -> TrainedModel:
     from splink import Linker
 
     sample = deterministic_sample(features, spec.u_max_pairs)
-    u_linker = Linker(engine.register(sample, "ob_identity_u_sample"),
-                      spec.settings(engine.dialect), log_level=logging.WARNING)
+    u_linker = Linker(
+        engine.register(sample, "ob_identity_u_sample"),
+        spec.settings(engine.dialect),
+        log_level=logging.WARNING,
+    )
     pairs = sample.num_rows * (sample.num_rows - 1) / 2 + 1
     u_linker.training.estimate_u_using_random_sampling(
         max_pairs=max(pairs, 1e6 + 1), min_count_per_level=None, num_chunks=1
@@ -228,13 +229,13 @@ def train(engine: Any, features: Any, spec: ModelSpec) -> TrainedModel:
     with_u = u_linker.misc.save_model_to_json()
     settings = spec.settings(engine.dialect)
     for comp, trained in zip(settings["comparisons"], with_u["comparisons"], strict=True):
-        for level, t in zip(comp["comparison_levels"], trained["comparison_levels"],
-                            strict=True):
+        for level, t in zip(comp["comparison_levels"], trained["comparison_levels"], strict=True):
             if t.get("u_probability") is not None:
                 level["u_probability"] = t["u_probability"]
     _fill(settings, m=False, pairs=pairs)
-    linker = Linker(engine.register(features, "ob_identity_features"), settings,
-                    log_level=logging.WARNING)
+    linker = Linker(
+        engine.register(features, "ob_identity_features"), settings, log_level=logging.WARNING
+    )
     linker.training.estimate_probability_two_random_records_match(
         list(spec.deterministic), recall=spec.deterministic_recall
     )
@@ -265,8 +266,11 @@ def _fill(settings: dict[str, Any], *, m: bool, pairs: float) -> None:
                 level["u_probability"] = 0.5 / pairs
             if m and _missing(level.get("m_probability")):
                 level["m_probability"] = 1e-3
-                logger.info("level %s of %s was never seen among matches",
-                            level.get("label_for_charts"), comp["output_column_name"])
+                logger.info(
+                    "level %s of %s was never seen among matches",
+                    level.get("label_for_charts"),
+                    comp["output_column_name"],
+                )
 
 
 def level_weights(settings: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
@@ -284,8 +288,9 @@ def level_weights(settings: dict[str, Any]) -> dict[str, list[tuple[float, str]]
     return out
 
 
-def waterfall(row: dict[str, Any], weights: dict[str, list[tuple[float, str]]],
-              comparisons: Sequence[str]) -> list[dict[str, Any]]:
+def waterfall(
+    row: dict[str, Any], weights: dict[str, list[tuple[float, str]]], comparisons: Sequence[str]
+) -> list[dict[str, Any]]:
     """Field-by-field evidence of one scored pair: level, agreement and match weight (bits).
 
     Splink gives each comparison's match weight (``mw_<name>``); the level is the one whose
@@ -300,12 +305,14 @@ def waterfall(row: dict[str, Any], weights: dict[str, list[tuple[float, str]]],
             if abs(lw - weight) < 1e-6:
                 label = lab
                 break
-        out.append({
-            "comparison": name,
-            "level": label,
-            "agrees": weight > 0,
-            "match_weight": round(weight, 3),
-        })
+        out.append(
+            {
+                "comparison": name,
+                "level": label,
+                "agrees": weight > 0,
+                "match_weight": round(weight, 3),
+            }
+        )
     return out
 
 

@@ -76,8 +76,9 @@ class Resolution:
 class _Clusters:
     """Union-find over deterministic components, tracking valid ids and rejected pairs."""
 
-    def __init__(self, n: int, valid_ids: list[frozenset[str]],
-                 rejected: dict[int, list[tuple[int, int]]]) -> None:
+    def __init__(
+        self, n: int, valid_ids: list[frozenset[str]], rejected: dict[int, list[tuple[int, int]]]
+    ) -> None:
         self.parent = list(range(n))
         self.ids = valid_ids
         self.rejected = rejected  # component -> [(rejection number, side)]
@@ -114,8 +115,9 @@ class _Clusters:
             self.rejected.setdefault(ra, []).extend(self.rejected.pop(rb))
 
 
-def deterministic_components(records: pa.Table,
-                             accepted: Iterable[Pair] = ()) -> npt.NDArray[np.int64]:
+def deterministic_components(
+    records: pa.Table, accepted: Iterable[Pair] = ()
+) -> npt.NDArray[np.int64]:
     """Component number per record row: same valid id, same customer number, accepted pairs."""
     n = records.num_rows
     index = {int(r): i for i, r in enumerate(records.column("unique_id").to_pylist())}
@@ -132,8 +134,13 @@ def deterministic_components(records: pa.Table,
                 cols.append(j)
     # A furnisher's own customer number: one person, unless it carries two valid ids.
     refs: dict[tuple[str, str], list[int]] = {}
-    for i, (f, c) in enumerate(zip(records.column("furnisher_id").to_pylist(),
-                                   records.column("customer_ref").to_pylist(), strict=True)):
+    for i, (f, c) in enumerate(
+        zip(
+            records.column("furnisher_id").to_pylist(),
+            records.column("customer_ref").to_pylist(),
+            strict=True,
+        )
+    ):
         if c:
             refs.setdefault((f, c), []).append(i)
     for members in refs.values():
@@ -151,13 +158,18 @@ def deterministic_components(records: pa.Table,
             cols.append(index[b])
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    return labels.astype(np.int64)
+    out: npt.NDArray[np.int64] = np.asarray(labels, dtype=np.int64)
+    return out
 
 
 def _decide_ids(records: pa.Table, det: npt.NDArray[np.int64]) -> list[frozenset[str]]:
     out: list[set[str]] = [set() for _ in range(int(det.max()) + 1 if det.size else 0)]
-    for d, v, h in zip(det.tolist(), records.column("nid_state").to_pylist(),
-                       records.column("national_id_hmac").to_pylist(), strict=True):
+    for d, v, h in zip(
+        det.tolist(),
+        records.column("nid_state").to_pylist(),
+        records.column("national_id_hmac").to_pylist(),
+        strict=True,
+    ):
         if v == "valid" and h:
             out[d].add(h)
     return [frozenset(s) for s in out]
@@ -217,7 +229,7 @@ def resolve(
     predictions = linker.inference.predict(
         threshold_match_probability=thresholds.review, warning_mode="never"
     )
-    scored = predictions.as_pandas_dataframe()
+    scored = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     timings["predict_s"] = round(time.perf_counter() - t2, 3)
 
     t3 = time.perf_counter()
@@ -246,8 +258,14 @@ def resolve(
         corroborated = not corroborating or any(
             e["agrees"] for e in evidence if e["comparison"] in corroborating
         )
-        edge = Edge(a, b, float(row["match_probability"]), float(row["match_weight"]),
-                    evidence, corroborated)
+        edge = Edge(
+            a,
+            b,
+            float(row["match_probability"]),
+            float(row["match_weight"]),
+            evidence,
+            corroborated,
+        )
         da, db = int(det[position[a]]), int(det[position[b]])
         if (a, b) in rejected_pairs:
             edge.decision = "rejected"
@@ -259,8 +277,10 @@ def resolve(
                     clusters.union(da, db)
                     links.append(edge)
             else:
-                edge.evidence = [*evidence, {"comparison": "guard", "level": reason,
-                                             "agrees": False, "match_weight": 0.0}]
+                edge.evidence = [
+                    *evidence,
+                    {"comparison": "guard", "level": reason, "agrees": False, "match_weight": 0.0},
+                ]
                 refused.append(edge)
         else:
             band.append(edge)

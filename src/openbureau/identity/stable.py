@@ -60,7 +60,7 @@ def reconcile(
     cluster_hmac: dict[int, str | None] = {}
     hmac_cluster: dict[str, int] = {}
     for c, rows in members.items():
-        hs = {valid_hmac[i] for i in rows if valid_hmac[i]}
+        hs = {h for i in rows if (h := valid_hmac[i])}
         cluster_hmac[c] = min(hs) if hs else None
         for h in hs:
             hmac_cluster[h] = c
@@ -84,8 +84,9 @@ def reconcile(
         candidates = owners.get(c, [])
         if candidates:
             ch = cluster_hmac[c]
-            candidates.sort(key=lambda o: (consumer_hmac.get(o) != ch or ch is None,
-                                           -counts[o][c], o))
+            candidates.sort(
+                key=lambda o: (consumer_hmac.get(o) != ch or ch is None, -counts[o][c], o)
+            )
             primary = candidates[0]
             if len(candidates) > 1:
                 recs: dict[str, list[int]] = defaultdict(list)
