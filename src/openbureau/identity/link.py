@@ -48,7 +48,6 @@ class LinkSummary:
     engine: str
     records: int
     consumers: int
-    deterministic_only: bool
     pairs_scored: int
     probabilistic_links: int
     refused_by_guards: int
@@ -373,7 +372,6 @@ def _write(
         engine=engine,
         records=len(ids),
         consumers=consumers,
-        deterministic_only=False,
         pairs_scored=res.pairs_scored,
         probabilistic_links=len(res.links),
         refused_by_guards=len(res.refused),
