@@ -8,8 +8,10 @@ import typer
 
 from openbureau import __version__
 from openbureau.cli import demo as demo_cmd
+from openbureau.cli import features as features_cmd
 from openbureau.cli import identity as identity_cmd
 from openbureau.cli import ingest as ingest_cmd
+from openbureau.cli import scores as scores_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
 from openbureau.cli.model import app as model_app
@@ -64,6 +66,9 @@ app.command(name="ingest")(ingest_cmd.ingest)
 app.command(name="link")(identity_cmd.link)
 app.add_typer(identity_cmd.review_app, name="review")
 app.add_typer(identity_cmd.evaluate_app, name="evaluate")
+app.command(name="snapshot")(features_cmd.snapshot)
+app.command(name="features")(features_cmd.features)
+app.command(name="score")(scores_cmd.score)
 
 
 def main() -> None:
