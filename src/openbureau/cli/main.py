@@ -11,6 +11,7 @@ from openbureau.cli import demo as demo_cmd
 from openbureau.cli import features as features_cmd
 from openbureau.cli import identity as identity_cmd
 from openbureau.cli import ingest as ingest_cmd
+from openbureau.cli import model_registry as model_registry_cmd
 from openbureau.cli import scores as scores_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
@@ -69,6 +70,8 @@ app.add_typer(identity_cmd.evaluate_app, name="evaluate")
 app.command(name="snapshot")(features_cmd.snapshot)
 app.command(name="features")(features_cmd.features)
 app.command(name="score")(scores_cmd.score)
+model_registry_cmd.register(model_app)
+scores_cmd.register(identity_cmd.evaluate_app)
 
 
 def main() -> None:

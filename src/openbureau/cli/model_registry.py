@@ -1,7 +1,7 @@
 """``openbureau model train|list|show|approve|retire|report``: the model registry.
 
-Registered on the ``model`` sub-app of :mod:`openbureau.cli.model` (importing this module
-adds the commands). Each command is a thin function over :mod:`openbureau.scores`.
+:func:`register` adds the commands to the ``model`` sub-app of :mod:`openbureau.cli.model`.
+Each command is a thin function over :mod:`openbureau.scores`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import typer
 from openbureau.cli._common import console, handle_errors, make_context, print_json
 from openbureau.cli.features import AS_OF_HELP, EngineName
 from openbureau.cli.model import Kind
-from openbureau.cli.model import app as model_app
 
 
 def _metric(metrics: dict[str, Any], sample: str, name: str) -> str:
@@ -22,7 +21,6 @@ def _metric(metrics: dict[str, Any], sample: str, name: str) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-@model_app.command(name="train")
 def train(
     as_of: Annotated[str, typer.Option("--as-of", help=AS_OF_HELP)],
     kind: Annotated[Kind, typer.Option("--kind", help="Model kind.")] = Kind.scorecard,
@@ -67,7 +65,6 @@ def train(
     console.print(f"artifact  {info.artifact}")
 
 
-@model_app.command(name="list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per model.")] = False,
 ) -> None:
@@ -112,7 +109,6 @@ def list_(
     console.print(table)
 
 
-@model_app.command(name="show")
 def show(
     model_id: Annotated[int, typer.Argument(metavar="ID", help="Registry id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -133,7 +129,6 @@ def show(
         console.print(f"[bold]{key:<17}[/] {value}", soft_wrap=True)
 
 
-@model_app.command(name="approve")
 def approve(
     model_id: Annotated[int, typer.Argument(metavar="ID", help="Registry id.")],
     by: Annotated[str | None, typer.Option("--by", help="Who approves (recorded).")] = None,
@@ -150,7 +145,6 @@ def approve(
     console.print(f"model {info.id} ({info.kind}) approved: it serves scores from now on")
 
 
-@model_app.command(name="retire")
 def retire(model_id: Annotated[int, typer.Argument(metavar="ID", help="Registry id.")]) -> None:
     """Retire a model (if it was approved, no model serves until another is approved)."""
     with handle_errors():
@@ -164,7 +158,6 @@ def retire(model_id: Annotated[int, typer.Argument(metavar="ID", help="Registry 
     console.print(f"model {info.id} retired")
 
 
-@model_app.command(name="report")
 def report(
     model_id: Annotated[int, typer.Argument(metavar="ID", help="Registry id.")],
     out: Annotated[Path | None, typer.Option("--out", help="HTML file to write.")] = None,
@@ -188,4 +181,14 @@ def report(
     console.print(f"report    {path}")
 
 
-__all__ = ["approve", "list_", "report", "retire", "show", "train"]
+def register(app: typer.Typer) -> None:
+    """Add the registry commands to the ``model`` sub-app."""
+    app.command(name="train")(train)
+    app.command(name="list")(list_)
+    app.command(name="show")(show)
+    app.command(name="approve")(approve)
+    app.command(name="retire")(retire)
+    app.command(name="report")(report)
+
+
+__all__ = ["approve", "list_", "register", "report", "retire", "show", "train"]

@@ -1,7 +1,7 @@
 """``openbureau score --as-of DATE`` and ``openbureau evaluate scores --truth DIR --as-of DATE``.
 
-``evaluate scores`` is registered on the ``evaluate`` sub-app that the identity commands
-own (:mod:`openbureau.cli.identity`); importing this module adds it.
+``evaluate scores`` goes on the ``evaluate`` sub-app that the identity commands own
+(:mod:`openbureau.cli.identity`): :func:`register` adds it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import typer
 
 from openbureau.cli._common import console, handle_errors, make_context, print_json
 from openbureau.cli.features import AS_OF_HELP, EngineName
-from openbureau.cli.identity import evaluate_app
 
 
 def distribution_table(scores: np.ndarray[Any, Any], title: str = "Score distribution") -> Any:
@@ -68,7 +67,6 @@ def score(
     console.print(distribution_table(s))
 
 
-@evaluate_app.command("scores")
 def evaluate_scores(
     truth: Annotated[
         Path, typer.Option("--truth", help="A synthetic population's folder (or its truth/).")
@@ -100,4 +98,9 @@ def evaluate_scores(
     )
 
 
-__all__ = ["distribution_table", "evaluate_scores", "score"]
+def register(evaluate_app: typer.Typer) -> None:
+    """Add ``evaluate scores`` to the ``evaluate`` sub-app."""
+    evaluate_app.command("scores")(evaluate_scores)
+
+
+__all__ = ["distribution_table", "evaluate_scores", "register", "score"]
