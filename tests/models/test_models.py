@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from tests.features import factory
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
@@ -22,11 +23,9 @@ from openbureau.errors import ModelStateError, NoApprovedModelError, OutcomeNotM
 from openbureau.features.asof import AsOf, month_index
 from openbureau.scores import registry
 from openbureau.scores.batch import load_scores, score
-from openbureau.scores.evaluate import evaluate_scores
 from openbureau.scores.outcomes import outcome_sql
 from openbureau.scores.train import make_model, sample, train
 from openbureau.store.models import Score, ScoreModel
-from tests.features import factory
 
 MONTHS = 26
 
