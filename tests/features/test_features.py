@@ -10,7 +10,7 @@ import pytest
 from tests.features import factory
 
 from openbureau.context import Context
-from openbureau.engine.sql import SparkRunner, translate
+from openbureau.engine.sql import translate
 from openbureau.features import lake
 from openbureau.features.asof import AsOf, month_index
 from openbureau.features.compute import compute_features, features_for_consumer
@@ -183,6 +183,9 @@ def test_spark_equals_duckdb(sqlite_context: Context, spark: object) -> None:
     )
     as_of = _as_of(built, 12)
     duck = _features(sqlite_context, as_of)
-    on_spark = compute_features(sqlite_context, as_of, write=False, runner=SparkRunner(spark)).table
+    # The fixture's session is active: the spark engine runs on it.
+    result = compute_features(sqlite_context, as_of, write=False, engine="spark")
+    assert result.engine == "spark"
+    on_spark = result.table
     assert on_spark.schema == duck.schema
     assert on_spark.equals(duck)
