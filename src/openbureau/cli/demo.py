@@ -61,6 +61,11 @@ def demo(
 
             console.print("[bold]4. Linking[/] identity records to consumers (Splink, DuckDB)")
             _link_step(ctx, out)
+
+            # Features, models and scores (openbureau.cli.demo_scores).
+            from openbureau.cli.demo_scores import score_steps
+
+            score_steps(ctx, out, config, first_step=5)
         finally:
             ctx.close()
     console.print(f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f} s.")
