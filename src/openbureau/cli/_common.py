@@ -58,9 +58,16 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+# Libraries that narrate their training at WARNING level (EM levels not observed, ...):
+# useful when debugging a model, noise in a command's output.
+_CHATTY = ("splink", "py4j", "lightgbm", "optbinning")
+
+
 def configure_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.ERROR)
