@@ -221,7 +221,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "pm",
-        "SELECT furnisher_id, customer_ref, age, "
+        "SELECT furnisher_id, customer_ref, age, "  # noqa: S608
         "sum(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out, "
         "sum(CASE WHEN direction = 'out' THEN amount_minor ELSE 0 END) AS amt_out, "
         "sum(CASE WHEN direction = 'out' AND merchant_category IN ('6011', '6051') "
@@ -239,11 +239,13 @@ STEPS: tuple[Step, ...] = (
         "THEN amount_minor ELSE 0 END) AS amt_income, "
         "max(day) AS last_day "
         "FROM (SELECT furnisher_id, customer_ref, direction, amount_minor, merchant_category, "
-        "inflow_kind, " + _age("ts") + " AS age, hour(ts) AS hr, CAST(ts AS DATE) AS day "
-        "FROM payments) p WHERE age BETWEEN 0 AND 11 "
+        "inflow_kind, " + _age("t") + " AS age, hour(t) AS hr, CAST(t AS DATE) AS day "
+        "FROM (SELECT *, CAST(ts AS TIMESTAMP) AS t FROM payments) q) p "
+        "WHERE age BETWEEN 0 AND 11 "
         "GROUP BY furnisher_id, customer_ref, age",
         "Payment transactions of the 12 months up to the cut-off, per furnisher customer and "
-        "month (timestamps in UTC): outflows, their amount, cash-like (MCC 6011, 6051), "
+        "month (timestamps taken in UTC as naive timestamps, so that calendar functions need "
+        "no time-zone rules): outflows, their amount, cash-like (MCC 6011, 6051), "
         "gambling (7995) and loan-repayment (6012) outflows, outflows between 00:00 and "
         "05:59, salary and income-like (salary, transfer) inflows, and the last day active.",
     ),
