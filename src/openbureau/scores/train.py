@@ -30,6 +30,7 @@ from openbureau.scores.outcomes import outcomes
 logger = logging.getLogger(__name__)
 
 Kind = Literal["scorecard", "gbm"]
+GBM_DEFAULTS: dict[str, Any] = {"num_leaves": 7, "min_child_samples": 100, "learning_rate": 0.03}
 KINDS: tuple[Kind, ...] = ("scorecard", "gbm")
 
 
@@ -96,7 +97,10 @@ def make_model(kind: Kind, **params: Any) -> Any:
     if kind == "gbm":
         from openbureau.scoring.gbm import GBMChallenger
 
-        return GBMChallenger(monotone=gbm_constraints(), infer_monotone=False, **params)
+        # Small, well-regularised trees: a bureau sample has tens of thousands of rows and a
+        # few thousand bads, and every feature already carries its monotone constraint.
+        settings = {**GBM_DEFAULTS, **params}
+        return GBMChallenger(monotone=gbm_constraints(), infer_monotone=False, **settings)
     raise ModelRegistryError(f"unknown model kind {kind!r}: use scorecard or gbm")
 
 
@@ -172,6 +176,7 @@ def train(
 
 
 __all__ = [
+    "GBM_DEFAULTS",
     "KINDS",
     "Kind",
     "Sample",
