@@ -110,7 +110,7 @@ def febrl_model(link: bool) -> ModelSpec:
             "l.postcode = r.postcode",
             "l.address_1 = r.address_1",
         ),
-        restrict="l.src <> r.src" if link else None,
+        restrict=("l.src <> r.src",) if link else (),
         em_blocking=("l.dob = r.dob", "l.postcode = r.postcode"),
         deterministic=(
             "l.soc = r.soc",

@@ -129,7 +129,10 @@ class ModelSpec:
         comparisons: the fields compared.
         blocking: SQL conditions (``l.x = r.x``, ANDs) that generate candidate pairs; each is
             extended by ``restrict`` when given.
-        restrict: a condition every scored pair must meet (e.g. one side lacks a valid id).
+        restrict: alternative conditions (OR) every scored pair must meet, e.g. "the left
+            record lacks a valid id" or "the right one does". Each blocking rule is
+            repeated once per alternative, so that a one-sided condition is pushed below the
+            blocking join instead of filtering its output — far fewer pairs are built.
         em_blocking: blocking conditions for the EM training sessions, in order.
         deterministic: conditions taken as near-certain matches to estimate the prior.
         link_type: ``dedupe_only`` or ``link_only`` (two source datasets).
@@ -141,7 +144,7 @@ class ModelSpec:
     blocking: tuple[str, ...]
     em_blocking: tuple[str, ...]
     deterministic: tuple[str, ...]
-    restrict: str | None = None
+    restrict: tuple[str, ...] = ()
     link_type: Literal["dedupe_only", "link_only", "link_and_dedupe"] = "dedupe_only"
     u_max_pairs: float = 2e6
     em_max_pairs: float | None = 2e6
@@ -151,7 +154,7 @@ class ModelSpec:
 
     def settings(self, dialect: str) -> dict[str, Any]:
         """The Splink settings dictionary for ``dialect`` (untrained)."""
-        rules = [self._restricted(b) for b in self.blocking]
+        rules = [r for b in self.blocking for r in self._restricted(b)]
         return {
             "link_type": self.link_type,
             "unique_id_column_name": "unique_id",
@@ -164,8 +167,10 @@ class ModelSpec:
             "em_convergence": 0.0001,
         }
 
-    def _restricted(self, rule: str) -> str:
-        return f"({rule}) AND ({self.restrict})" if self.restrict else rule
+    def _restricted(self, rule: str) -> list[str]:
+        if not self.restrict:
+            return [rule]
+        return [f"({rule}) AND ({alternative})" for alternative in self.restrict]
 
 
 @dataclass
