@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # Ingest: a line longer than this is refused (a runaway quote or a binary file).
     ingest_max_line_bytes: int = Field(default=1024 * 1024, gt=0)
     # Ingest: memory DuckDB may use while validating; larger files spill to <home>/tmp.
-    ingest_memory_mb: int = Field(default=1024, ge=64)
+    ingest_memory_mb: int = Field(default=512, ge=64)
     # Ingest: records per Arrow batch while streaming a file.
     ingest_batch_rows: int = Field(default=131_072, ge=1024)
     # Features: memory DuckDB may use for snapshots, features and scoring (spills to <home>/tmp).

@@ -23,8 +23,8 @@ from . import factories as fac
 
 pytestmark = pytest.mark.slow
 
-N_ACCOUNTS = 40_000
-N_PAYMENTS = 200_000
+N_ACCOUNTS = 20_000
+N_PAYMENTS = 100_000
 KILLS = 12
 
 

@@ -39,7 +39,7 @@ def test_payments_go_to_the_lake(ctx: Context, tmp_path: Path, fmt: str) -> None
     assert got[1][:3] == ("pay", "T000000001", 1125)
     table = DeltaTable(lake.table_uri(ctx.lake, "payments"))
     assert table.metadata().partition_columns == ["month"]
-    assert table.version() == 0  # one commit
+    assert table.version() == 1  # the table's creation, then the batch: one commit
     assert table.transaction_version(lake.batch_app_id(r.batch_id)) == 1
     # never in the database
     assert count(ctx, "accounts") == 0 and count(ctx, "account_months") == 0
@@ -143,3 +143,38 @@ def test_live_pending_batches_are_left_alone(ctx: Context) -> None:
             )
         )
     assert recover(ctx) == []
+
+
+def test_each_batch_is_one_commit_and_files_roll_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    monkeypatch.setattr(lake, "TARGET_FILE_ROWS", 50)
+    schema = lake.PAYMENTS_SCHEMA
+
+    def batch(start: int, n: int) -> pa.RecordBatch:
+        rows = [
+            {
+                "furnisher_id": "pay",
+                "transaction_id": f"T{i}",
+                "customer_ref": "C",
+                "ts": None,
+                "direction": "out",
+                "amount_minor": 100,
+                "merchant_category": None,
+                "channel": "app",
+                "inflow_kind": None,
+                "batch_id": "b",
+                "month": "2024-03",
+            }
+            for i in range(start, start + n)
+        ]
+        return pa.RecordBatch.from_pylist(rows, schema=schema)
+
+    reader = pa.RecordBatchReader.from_batches(schema, (batch(i * 30, 30) for i in range(5)))
+    assert lake.append_batch(tmp_path, reader, batch_id="b1", metadata={}) == 150
+    table = DeltaTable(lake.table_uri(tmp_path, "payments"))
+    assert table.version() == 1  # creation, then one commit for the whole batch
+    assert len(lake.month_files(tmp_path, "2024-03")) == 3  # 60 + 60 + 30 rows
+    assert lake.batch_committed(tmp_path, "b1") and not lake.batch_committed(tmp_path, "b2")

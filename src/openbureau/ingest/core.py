@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -117,17 +118,24 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_alive(owner: str, received_at: dt.datetime | None) -> bool:
+# Batches being ingested by this process right now (the service runs several at once).
+_LIVE: set[str] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _owner_alive(owner: str, received_at: dt.datetime | None, batch_id: str) -> bool:
     host, _, pid = owner.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            with _LIVE_LOCK:
+                return batch_id in _LIVE
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
             return False
         except PermissionError:
             return True
-        # Our own pid: an earlier call in this process failed half-way; it is not running.
-        return int(pid) != os.getpid()
+        return True
     if received_at is None:
         return False
     if received_at.tzinfo is None:
@@ -150,7 +158,7 @@ def recover(ctx: Context) -> list[tuple[str, str]]:
         ).all()
     for batch_id, receipt, received_at in pending:
         owner = str((receipt or {}).get("owner", ""))
-        if owner and _owner_alive(owner, received_at):
+        if owner and _owner_alive(owner, received_at, batch_id):
             continue
         with ctx.engine.begin() as conn:
             if lake.batch_committed(ctx.lake, batch_id):
@@ -181,7 +189,7 @@ def _remove_stale_work(tmp: Path) -> None:
             owner = owner_file.read_text().strip()
         except OSError:
             continue  # being created right now, or not ours
-        if not _owner_alive(owner, None):
+        if not _owner_alive(owner, None, folder.name):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -255,6 +263,8 @@ def ingest_file(
         )
     batch_id = str(uuid.uuid4())
     work = settings.home / "tmp" / batch_id
+    with _LIVE_LOCK:
+        _LIVE.add(batch_id)
     work.mkdir(parents=True, exist_ok=True)
     (work / "owner").write_text(_owner())  # lets recover() clean up after a crash
     try:
@@ -322,6 +332,8 @@ def ingest_file(
                 _write_receipt_file(ctx, receipt)
                 raise BatchRefusedError(f"{display}: {receipt.message}", receipt)
             t1 = time.perf_counter()
+            # Phase B streams out of DuckDB: give the writers the memory its cache held.
+            con.execute("SET memory_limit = '128MB'")
             try:
                 if kind == "accounts":
                     _write_accounts(ctx, con, receipt, now=now)
@@ -340,6 +352,8 @@ def ingest_file(
             con.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        with _LIVE_LOCK:
+            _LIVE.discard(batch_id)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     receipt.timings = {**timings, **receipt.timings}
     with ctx.engine.begin() as conn:
@@ -364,7 +378,9 @@ def _write_receipt_file(ctx: Context, receipt: Receipt) -> None:
 def _duckdb(memory_mb: int, work: Path) -> Any:
     import duckdb
 
-    con = duckdb.connect()
+    # A database file, not an in-memory one: its tables can be evicted to disk, so memory
+    # stays within the limit however large the file is.
+    con = duckdb.connect(str(work / "validate.duckdb"))
     spill = work / "spill"
     spill.mkdir(exist_ok=True)
     con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
@@ -766,6 +782,8 @@ def _write_payments(
         )
     except BaseException:
         # The commit did not happen (or we cannot tell): let the Delta log decide now.
+        with _LIVE_LOCK:
+            _LIVE.discard(receipt.batch_id)
         recover(ctx)
         raise
     receipt.finished_at = utcnow().isoformat()

@@ -123,6 +123,10 @@ class LoadCounts:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _same(a: str, b: str) -> str:
     # IS NOT DISTINCT FROM: NULL equals NULL (SQLite >= 3.39 and PostgreSQL).
     return " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in _VALUES)
@@ -248,6 +252,18 @@ def apply(
 
     st = "ob_stage" if pg else "temp.ob_stage"
 
+    def pg_rebuild(consumer: str, account: str, join: str) -> None:
+        # PostgreSQL: rewriting the temporary stage in one CREATE TABLE AS is far cheaper than
+        # an UPDATE of every row (which leaves a dead copy of each behind).
+        base = ", ".join(f"s.{c}" for c, _ in STAGE_COLUMNS)
+        run(
+            f"CREATE TEMP TABLE ob_stage_next ON COMMIT DROP AS SELECT {base}, "  # noqa: S608
+            f"{consumer} AS consumer_id, {account} AS account_pk FROM ob_stage s {join}"
+        )
+        run("DROP TABLE ob_stage")
+        run("ALTER TABLE ob_stage_next RENAME TO ob_stage")
+        run("ANALYZE ob_stage")
+
     def cipher(col: str) -> str:
         return f"decode({col}, 'hex')" if pg else col
 
@@ -268,15 +284,19 @@ def apply(
             "ON CONFLICT DO NOTHING"
         )
         counts.consumers_created += max(r.rowcount, 0)
-        # SQLite does a correlated lookup per row faster than its UPDATE ... FROM join.
-        run(
-            f"UPDATE {st} SET consumer_id = k.id FROM consumers k WHERE {st}.consumer_id IS NULL"  # noqa: S608
-            f" AND {st}.nid_state = 'valid' AND k.national_id_hmac = {st}.nid_hmac"
-            if pg
-            else f"UPDATE {st} SET consumer_id = (SELECT k.id FROM consumers k WHERE"  # noqa: S608
-            f" k.national_id_hmac = {st}.nid_hmac) WHERE consumer_id IS NULL"
-            " AND nid_state = 'valid'"
-        )
+        if pg:
+            pg_rebuild(
+                "coalesce(s.consumer_id, k.id)",
+                "s.account_pk",
+                "LEFT JOIN consumers k ON s.nid_state = 'valid'"
+                " AND k.national_id_hmac = s.nid_hmac",
+            )
+        else:  # SQLite: a correlated lookup per row beats its UPDATE ... FROM join
+            run(
+                f"UPDATE {st} SET consumer_id = (SELECT k.id FROM consumers k WHERE"  # noqa: S608
+                f" k.national_id_hmac = {st}.nid_hmac) WHERE consumer_id IS NULL"
+                " AND nid_state = 'valid'"
+            )
         left = run(
             f"SELECT count(*) FROM {st} WHERE nid_state = 'valid' AND consumer_id IS NULL"  # noqa: S608
         ).scalar_one()
@@ -310,13 +330,18 @@ def apply(
         f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.furnisher_id = :f "
         "AND a.furnisher_account_id = s.account_id)"
     )
-    run(
-        f"UPDATE {st} SET account_pk = a.id FROM accounts a WHERE a.furnisher_id = :f "  # noqa: S608
-        f"AND a.furnisher_account_id = {st}.account_id"
-        if pg
-        else f"UPDATE {st} SET account_pk = (SELECT a.id FROM accounts a WHERE"  # noqa: S608
-        f" a.furnisher_id = :f AND a.furnisher_account_id = {st}.account_id)"
-    )
+    if pg:
+        pg_rebuild(
+            "s.consumer_id",
+            "a.id",
+            f"JOIN accounts a ON a.furnisher_id = {_literal(furnisher_id)}"
+            " AND a.furnisher_account_id = s.account_id",
+        )
+    else:
+        run(
+            f"UPDATE {st} SET account_pk = (SELECT a.id FROM accounts a WHERE"  # noqa: S608
+            f" a.furnisher_id = :f AND a.furnisher_account_id = {st}.account_id)"
+        )
     lap("accounts_s")
     # 3. months already held: identical (a duplicate) or different (a correction).
     joined = f"{st} s JOIN account_months m ON m.account_id = s.account_pk AND m.month = s.month"

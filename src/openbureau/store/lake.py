@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openbureau.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
 PAYMENTS = "payments"
+TARGET_FILE_ROWS = 2_000_000  # rows per Parquet file (one open file per partition)
 PAYMENTS_SCHEMA = pa.schema(
     [
         ("furnisher_id", pa.string()),
@@ -68,25 +70,96 @@ def append_batch(
     batch_id: str,
     metadata: dict[str, str],
     name: str = PAYMENTS,
-) -> None:
-    """Append a stream of rows as exactly one Delta commit tagged with ``batch_id``."""
-    from deltalake import CommitProperties, Transaction, write_deltalake
+) -> int:
+    """Append a stream of rows as exactly one Delta commit tagged with ``batch_id``.
 
-    lake.mkdir(parents=True, exist_ok=True)
-    props = CommitProperties(
-        custom_metadata={"openbureau.batch_id": batch_id, **metadata},
-        app_transactions=[Transaction(app_id=batch_app_id(batch_id), version=1)],
-    )
+    The Parquet files are written here, one at a time and rolled over every
+    ``TARGET_FILE_ROWS`` rows, so memory does not grow with the batch; they become visible
+    only through the single commit at the end. Returns the rows written.
+    """
+    from deltalake import CommitProperties, DeltaTable, Transaction
+    from deltalake.transaction import AddAction, RemoveAction
+
+    schema = data.schema
+    uri = table_uri(lake, name)
     try:
-        write_deltalake(
-            table_uri(lake, name),
-            data,
-            mode="append",
-            partition_by=["month"],
-            commit_properties=props,
+        if not DeltaTable.is_deltatable(uri):
+            Path(uri).mkdir(parents=True, exist_ok=True)
+            DeltaTable.create(uri, schema, mode="ignore", partition_by=["month"])
+        table = DeltaTable(uri)
+        actions: list[AddAction | RemoveAction] = []
+        writers: dict[str, _PartFile] = {}
+        rows = 0
+        for batch in data:
+            if batch.num_rows == 0:
+                continue
+            rows += batch.num_rows
+            months = pc.unique(batch.column("month")).to_pylist()
+            for month in months:
+                part = (
+                    batch
+                    if len(months) == 1
+                    else batch.filter(pc.equal(batch.column("month"), month))
+                )
+                w = writers.get(month)
+                if w is None:
+                    w = writers[month] = _PartFile(Path(uri), month, batch_id, schema)
+                w.write(part.drop_columns(["month"]))
+                if w.rows >= TARGET_FILE_ROWS:
+                    actions.append(w.close())
+                    del writers[month]
+        actions.extend(w.close() for w in writers.values())
+        if not actions:
+            return 0
+        props = CommitProperties(
+            custom_metadata={"openbureau.batch_id": batch_id, **metadata},
+            app_transactions=[Transaction(app_id=batch_app_id(batch_id), version=1)],
+        )
+        table.create_write_transaction(
+            actions, mode="append", schema=schema, partition_by=["month"], commit_properties=props
         )
     except Exception as e:  # deltalake raises its own and Arrow errors alike
         raise StoreError(f"could not append batch {batch_id} to the lake table {name}: {e}") from e
+    return rows
+
+
+class _PartFile:
+    """One Parquet data file of one partition, written incrementally."""
+
+    def __init__(self, root: Path, month: str, batch_id: str, schema: pa.Schema) -> None:
+        import uuid
+
+        import pyarrow.parquet as pq
+
+        self.relative = f"month={month}/part-{batch_id}-{uuid.uuid4().hex}.parquet"
+        self.path = root / self.relative
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.month = month
+        self.rows = 0
+        self.writer = pq.ParquetWriter(
+            self.path, schema.remove(schema.get_field_index("month")), compression="zstd"
+        )
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch)
+        self.rows += batch.num_rows
+
+    def close(self) -> Any:
+        import json
+        import time
+
+        from deltalake.transaction import AddAction
+
+        self.writer.close()
+        stats = json.dumps({"numRecords": self.rows})
+        return AddAction(
+            self.relative,
+            self.path.stat().st_size,
+            {"month": self.month},
+            int(time.time() * 1000),
+            True,
+            stats,
+        )
 
 
 def month_files(lake: Path, month: str, name: str = PAYMENTS) -> list[str]:
