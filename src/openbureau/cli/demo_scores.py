@@ -70,14 +70,13 @@ def score_steps(ctx: Context, population: Path, config: SynthConfig, *, first_st
     console.print(f"[bold]{step}. Approved[/] model {info.id}: only an approved model serves")
     step += 1
     console.print(f"[bold]{step}. Scoring[/] everyone with the approved model")
-    check = validate or train_at
-    score(ctx, check)
     run = score(ctx, latest)
     console.print(distribution_table(run.scores, f"Scores as of {latest}"))
     step += 1
-    ev = evaluate_scores(ctx, population, check)
+    # The synthetic truth knows what happens in the 12 months after the last feed month.
+    ev = evaluate_scores(ctx, population, latest)
     console.print(
-        f"[bold]{step}. Against the truth[/] as of {check}: AUC {ev.auc:.3f} vs the true PD's "
+        f"[bold]{step}. Against the truth[/] as of {latest}: AUC {ev.auc:.3f} vs the true PD's "
         f"{ev.oracle_auc:.3f} — ratio {ev.ratio:.3f} ({ev.consumers:,} consumers, "
         f"{ev.mixed_consumers} mixed files left out)"
     )
