@@ -137,7 +137,7 @@ class _PartFile:
         self.month = month
         self.rows = 0
         self.writer = pq.ParquetWriter(
-            self.path, schema.remove(schema.get_field_index("month")), compression="zstd"
+            self.path, schema.remove(schema.get_field_index("month")), compression="snappy"
         )
 
     def write(self, batch: pa.RecordBatch) -> None:
