@@ -13,21 +13,17 @@ from openbureau.context import Context
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """A local Spark session (2 cores, few shuffle partitions) shared by the Spark tests."""
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[2]")
-        .appName("openbureau-tests")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The project's own local Spark session (2 cores), shared by every Spark test.
+
+    It is made by the engine module, so it carries what every Spark user in the project
+    needs (Splink's similarity jar, a checkpoint folder): one JVM serves the whole run.
+    """
+    pytest.importorskip("pyspark.sql")
+    from openbureau.engine.spark import SparkEngine
+
+    engine = SparkEngine(memory_mb=1024, tmp=tmp_path_factory.mktemp("spark"), threads=2)
+    yield engine.spark
 
 
 @pytest.fixture

@@ -42,8 +42,14 @@ class SparkEngine(Engine):
 
         active = sql.SparkSession.getActiveSession()
         if active is not None:
+            # One JVM per process: reuse the session, but make sure Splink can checkpoint.
             self.spark = active
             self._owned = False
+            if self.spark.sparkContext.getCheckpointDir() is None:
+                import tempfile
+
+                where = tmp or Path(tempfile.mkdtemp(prefix="openbureau-spark-"))
+                self.spark.sparkContext.setCheckpointDir(str(where / "checkpoints"))
         else:
             builder = (
                 sql.SparkSession.builder.master(f"local[{threads or '*'}]")
