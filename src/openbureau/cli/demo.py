@@ -19,11 +19,12 @@ from openbureau.synth import SynthConfig, generate
 
 
 def _link_step(ctx: Context, population: Path) -> None:
-    from openbureau.cli.identity import metrics_table
+    from openbureau.cli.identity import metrics_table, quiet_splink
     from openbureau.cli.identity import summary_table as link_table
     from openbureau.identity.evaluate import evaluate_store
     from openbureau.identity.link import link
 
+    quiet_splink()
     console.print(link_table(link(ctx).as_dict()))
     console.print("   against the population's truth:")
     console.print(metrics_table(evaluate_store(ctx, population).as_dict()))

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import getpass
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from openbureau.cli._common import console, handle_errors, make_context, print_json
+from openbureau.cli._common import console, handle_errors, make_context, print_json, state
 from openbureau.errors import IdentityError
 
 review_app = typer.Typer(help="The identity review queue: uncertain matches.", no_args_is_help=True)
 evaluate_app = typer.Typer(help="Measure against ground truth.", no_args_is_help=True)
+
+
+def quiet_splink() -> None:
+    """Splink's training notes (levels not seen, sampling) are for --debug, not operators."""
+    if not state.debug:
+        logging.getLogger("splink").setLevel(logging.ERROR)
 
 
 def summary_table(s: dict[str, object]) -> Table:
@@ -48,6 +55,7 @@ def link(
     """Link every identity record to one pseudonymous consumer id."""
     from openbureau.identity.link import link as run_link
 
+    quiet_splink()
     with handle_errors():
         if engine not in ("duckdb", "spark"):
             raise IdentityError(f"unknown engine {engine!r}: use duckdb or spark")
