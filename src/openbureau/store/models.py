@@ -270,7 +270,8 @@ class IdentityReview(Base):
     match_weight: Mapped[float] = mapped_column(Float)
     # Field by field: comparison, level, agrees, match weight (bits). Never the values.
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|accepted|rejected|obsolete
+    # pending | accepted | rejected | obsolete
+    status: Mapped[str] = mapped_column(String(16), index=True)
     run_id: Mapped[str | None] = mapped_column(ForeignKey("identity_runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
