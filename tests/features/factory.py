@@ -47,16 +47,20 @@ class Built:
     consumers: list[str]
     account_ids: list[int]
     payplat_refs: dict[str, str] = field(default_factory=dict)  # consumer -> customer_ref
+    batches: set[str] = field(default_factory=set)  # batch ids already written
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
 
     def month(self, i: int) -> dt.date:
         return month_start(month_index(self.start) + i)
 
 
-def _batch(conn: Any, furnisher: str, month: dt.date, kind: str = "accounts") -> str:
+def _batch(conn: Any, built: Built, furnisher: str, month: dt.date, kind: str = "accounts") -> str:
     batch_id = (
         f"{furnisher}-{kind}-{month:%Y-%m}-{hashlib.md5(str(month).encode()).hexdigest()[:6]}"
     )
+    if batch_id in built.batches:
+        return batch_id
+    built.batches.add(batch_id)
     exists = conn.execute(select(Batch.id).where(Batch.id == batch_id)).first()
     if exists is None:
         conn.execute(
@@ -200,7 +204,7 @@ def _add_account(
         row.update(
             account_id=account_id,
             month=built.month(i),
-            batch_id=_batch(conn, furnisher, built.month(i)),
+            batch_id=_batch(conn, built, furnisher, built.month(i)),
         )
         rows.append(row)
     if rows:
@@ -216,7 +220,9 @@ def _add_account(
             consumer_id=consumer,
             needs_resolution=False,
             last_month=built.month(last),
-            batch_id=rows[-1]["batch_id"] if rows else _batch(conn, furnisher, built.month(0)),
+            batch_id=rows[-1]["batch_id"]
+            if rows
+            else _batch(conn, built, furnisher, built.month(0)),
         )
     )
     return int(account_id)
@@ -268,7 +274,7 @@ def correct(
         furnisher = conn.execute(
             select(Account.furnisher_id).where(Account.id == account_id)
         ).scalar_one()
-        new_batch = _batch(conn, furnisher, built.month(in_month_i))
+        new_batch = _batch(conn, built, furnisher, built.month(in_month_i))
         old = conn.execute(
             select(AccountMonth.__table__).where(
                 AccountMonth.account_id == account_id, AccountMonth.month == month
@@ -311,7 +317,7 @@ def extend(ctx: Context, built: Built, extra_months: int) -> None:
                 row.update(
                     account_id=account_id,
                     month=built.month(i),
-                    batch_id=_batch(conn, furnisher, built.month(i)),
+                    batch_id=_batch(conn, built, furnisher, built.month(i)),
                 )
                 rows.append(row)
         conn.execute(insert(AccountMonth), rows)

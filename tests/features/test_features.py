@@ -120,6 +120,7 @@ def test_records_after_the_as_of_date_change_nothing(context: Context) -> None:
     assert not later.equals(before)
 
 
+@pytest.mark.slow
 def test_online_features_equal_the_batch(context: Context) -> None:
     built = factory.build(context, consumers=12, months=14, seed=2)
     as_of = _as_of(built, 12)
