@@ -42,7 +42,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012 - SQLAlchemy reads it
 
 
 def _now() -> dt.datetime:
@@ -56,8 +56,9 @@ class Furnisher(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                    server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
 
 
 class Consumer(Base):
@@ -71,8 +72,9 @@ class Consumer(Base):
     # AES-256-GCM ciphertext (nonce || ciphertext || tag) for display to authorised parties.
     national_id_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                    server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
 
 
 class Batch(Base):
@@ -121,8 +123,9 @@ class Account(Base):
     amount_paid_minor: Mapped[int] = mapped_column(BigInteger)
     days_past_due: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                    onupdate=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
 
 
 class AccountMonth(Base):
@@ -130,8 +133,9 @@ class AccountMonth(Base):
 
     __tablename__ = "account_months"
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     balance_minor: Mapped[int] = mapped_column(BigInteger)
@@ -140,8 +144,6 @@ class AccountMonth(Base):
     days_past_due: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
-
-
 
 
 # --- ingest (migration 0002) -------------------------------------------------------------
@@ -169,8 +171,9 @@ class AccountMonthRevision(Base):
     # The batch that had reported this value, and the batch that superseded it.
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
     superseded_by: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
-    superseded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                       server_default=func.now())
+    superseded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
 
 
 class IdentityRecord(Base):
@@ -185,8 +188,12 @@ class IdentityRecord(Base):
         UniqueConstraint("furnisher_id", "furnisher_account_id"),
         Index("ix_identity_records_furnisher_customer", "furnisher_id", "customer_ref"),
         # Only the few unresolved records are indexed (a partial index).
-        Index("ix_identity_records_unresolved", "furnisher_id",
-              postgresql_where=text("needs_resolution"), sqlite_where=text("needs_resolution")),
+        Index(
+            "ix_identity_records_unresolved",
+            "furnisher_id",
+            postgresql_where=text("needs_resolution"),
+            sqlite_where=text("needs_resolution"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -209,8 +216,9 @@ class IdentityRecord(Base):
     needs_resolution: Mapped[bool] = mapped_column(Boolean)
     last_month: Mapped[dt.date] = mapped_column(Date)
     batch_id: Mapped[str] = mapped_column(String(36))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
-                                                    server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
 
 
 # --- identity (migration 0003) -----------------------------------------------------------
