@@ -191,6 +191,8 @@ class SparkRunner(SQLRunner):
 
     def __init__(self, spark: Any) -> None:
         self.spark = spark
+        # Hours and dates of timestamps are taken in UTC on every backend.
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
 
     def _register_arrow(self, name: str, table: pa.Table) -> None:
         schema = _spark_ddl(table.schema)
