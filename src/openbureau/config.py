@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         ingest_max_line_bytes: longest line accepted in a CSV or JSON Lines file.
         ingest_memory_mb: memory the validation engine may use before spilling to disk.
         ingest_batch_rows: records per streamed batch.
+        identity_memory_mb: memory the identity linking engine (DuckDB) may use before
+            spilling to ``<home>/tmp``.
         features_memory_mb: memory the feature engine (DuckDB) may use before spilling.
         features_threads: threads for feature computation (DuckDB, local Spark); all if unset.
     """
@@ -64,6 +66,8 @@ class Settings(BaseSettings):
     ingest_memory_mb: int = Field(default=512, ge=64)
     # Ingest: records per Arrow batch while streaming a file.
     ingest_batch_rows: int = Field(default=131_072, ge=1024)
+    # Identity: memory the linking job's engine may use (a million people need a few GB).
+    identity_memory_mb: int = Field(default=6144, ge=256)
     # Features: memory DuckDB may use for snapshots, features and scoring (spills to <home>/tmp).
     features_memory_mb: int = Field(default=2048, ge=64)
     # Features: compute threads of DuckDB and of a local Spark session (None: all cores).

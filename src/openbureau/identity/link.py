@@ -170,7 +170,7 @@ def link(
             raise IdentityError("there are no identity records to link: ingest accounts first")
         with open_engine(
             engine,
-            memory_mb=ctx.settings.ingest_memory_mb * 2,
+            memory_mb=ctx.settings.identity_memory_mb,
             tmp=ctx.settings.home / "tmp" / f"link-{run_id}",
         ) as eng:
             res = resolve(
