@@ -117,11 +117,15 @@ def test_transactions_fall_in_their_files_month(population: tuple[Path, SynthSum
     import duckdb
 
     root = population[0] / "feeds" / "payplat"
-    outside = duckdb.connect().execute(f"""
+    outside = (
+        duckdb.connect()
+        .execute(f"""
         SELECT count(*) FILTER (WHERE strftime(timestamp AT TIME ZONE 'UTC', '%Y-%m')
                                 <> regexp_extract(filename, '(\\d{{4}}-\\d{{2}})\\.payments', 1)),
                count(*)
-        FROM read_parquet('{root}/*.payments.parquet', filename=true)""").fetchone()
+        FROM read_parquet('{root}/*.payments.parquet', filename=true)""")
+        .fetchone()
+    )
     assert outside[0] == 0 and outside[1] > 0
 
 
