@@ -69,5 +69,12 @@ def configure_logging(debug: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for name in _CHATTY:
-        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.ERROR)
+    if not debug:
+        # A filter on the handlers, not a logger level: some libraries reset their own
+        # loggers' levels when they are imported, after this runs.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_libraries)
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or not record.name.startswith(_CHATTY)
