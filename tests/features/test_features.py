@@ -7,7 +7,6 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.features import factory
 
 from openbureau.context import Context
 from openbureau.engine.sql import translate
@@ -17,6 +16,7 @@ from openbureau.features.compute import compute_features, features_for_consumer
 from openbureau.features.pipeline import feature_sql
 from openbureau.features.snapshot import take_snapshot
 from openbureau.features.spec import FEATURES, feature_names
+from tests.features import factory
 
 
 def _as_of(built: factory.Built, i: int) -> AsOf:

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
-from tests.identity.conftest import seed_model
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
 from openbureau.context import Context
 from openbureau.identity.feeds import load_records, seal
 from openbureau.identity.model import TrainedModel
+from tests.identity.conftest import seed_model
 
 runner = CliRunner()
 

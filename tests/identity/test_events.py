@@ -8,6 +8,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
+
+from openbureau.context import Context
+from openbureau.errors import ReviewError
+from openbureau.identity.link import link
+from openbureau.identity.model import TrainedModel
+from openbureau.identity.review import decide, list_reviews, show_review
 from tests.identity.conftest import (
     Loader,
     account_consumer,
@@ -16,12 +22,6 @@ from tests.identity.conftest import (
     seed_model,
     valid_nid,
 )
-
-from openbureau.context import Context
-from openbureau.errors import ReviewError
-from openbureau.identity.link import link
-from openbureau.identity.model import TrainedModel
-from openbureau.identity.review import decide, list_reviews, show_review
 
 # Same name and birth date, nothing else in common that corroborates: a possible look-alike,
 # strong enough to be reviewed, never linked automatically.

@@ -9,11 +9,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import text
-from tests.identity.conftest import Loader, consumer_of, person, seed_model, valid_nid
 
 from openbureau.context import Context
 from openbureau.identity.link import link
 from openbureau.identity.model import TrainedModel
+from tests.identity.conftest import Loader, consumer_of, person, seed_model, valid_nid
 
 TWIN = {
     "name": "huangfu jiayi",

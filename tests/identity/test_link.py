@@ -8,12 +8,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from sqlalchemy import text
-from tests.identity.conftest import Loader, seed_model
 
 from openbureau.context import Context
 from openbureau.identity.evaluate import evaluate_store
 from openbureau.identity.link import link
 from openbureau.identity.model import TrainedModel
+from tests.identity.conftest import Loader, seed_model
 
 
 def _ids(ctx: Context) -> dict[int, str]:

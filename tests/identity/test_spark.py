@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.identity.conftest import seed_model
 
 from openbureau.config import Settings
 from openbureau.context import Context
 from openbureau.identity.feeds import load_records, seal
 from openbureau.identity.link import latest_model, link
 from openbureau.identity.model import TrainedModel
+from tests.identity.conftest import seed_model
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from tests.features import factory
 from typer.testing import CliRunner
 
 from openbureau.cli.main import app
@@ -26,6 +25,7 @@ from openbureau.scores.batch import load_scores, score
 from openbureau.scores.outcomes import outcome_sql
 from openbureau.scores.train import make_model, sample, train
 from openbureau.store.models import Score, ScoreModel
+from tests.features import factory
 
 MONTHS = 26
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
-from tests.synth.conftest import REALISM_CONFIG
-from tests.synth.feeds import load_accounts
 
 from openbureau.identity.national_id import is_valid
 from openbureau.synth import SynthSummary
 from openbureau.synth.config import DEFAULT_NOISE
+from tests.synth.conftest import REALISM_CONFIG
+from tests.synth.feeds import load_accounts
 
 pytestmark = pytest.mark.slow
 
