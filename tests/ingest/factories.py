@@ -14,39 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openbureau.identity.national_id import check_char
+from openbureau.ingest.spec import FIELDS
 
-ACCOUNT_COLUMNS = [
-    "reporting_month",
-    "account_id",
-    "customer_ref",
-    "national_id",
-    "name",
-    "birth_date",
-    "phone",
-    "address",
-    "postcode",
-    "product",
-    "opened",
-    "closed",
-    "credit_limit",
-    "original_amount",
-    "term_months",
-    "balance",
-    "amount_due",
-    "amount_paid",
-    "days_past_due",
-    "status",
-]
-PAYMENT_COLUMNS = [
-    "transaction_id",
-    "customer_ref",
-    "timestamp",
-    "direction",
-    "amount",
-    "merchant_category",
-    "channel",
-    "inflow_kind",
-]
+ACCOUNT_COLUMNS = [f.name for f in FIELDS["accounts"]]
+PAYMENT_COLUMNS = [f.name for f in FIELDS["payments"]]
 
 
 def national_id(n: int, birth: str = "19850312", area: str = "110101") -> str:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from openbureau.ingest.spec import FIELDS
 from openbureau.synth.accounts import (
     BANKCARD,
     INSTALMENT,
@@ -62,28 +63,8 @@ FURNISHER_INFO = {
 }
 ACCOUNT_PREFIX = {BANKCARD: ("CC", 10), MICROLOAN: ("ML-", 9), PAYPLAT: ("PL", 10)}
 DOB_STYLE = {BANKCARD: "iso", MICROLOAN: "dmy", PAYPLAT: "compact"}
-ACCOUNT_COLUMNS = [
-    "reporting_month",
-    "account_id",
-    "customer_ref",
-    "national_id",
-    "name",
-    "birth_date",
-    "phone",
-    "address",
-    "postcode",
-    "product",
-    "opened",
-    "closed",
-    "credit_limit",
-    "original_amount",
-    "term_months",
-    "balance",
-    "amount_due",
-    "amount_paid",
-    "days_past_due",
-    "status",
-]
+# The furnishing format's own field order (one definition: the ingest spec).
+ACCOUNT_COLUMNS = [f.name for f in FIELDS["accounts"]]
 
 
 def _str(values: npt.NDArray[np.generic]) -> pa.Array:
