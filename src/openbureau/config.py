@@ -46,6 +46,17 @@ class Settings(BaseSettings):
             spilling to ``<home>/tmp``.
         features_memory_mb: memory the feature engine (DuckDB) may use before spilling.
         features_threads: threads for feature computation (DuckDB, local Spark); all if unset.
+        service_rate_per_s: requests per second each API client may make (token bucket,
+            per server process); above it the service answers 429 with ``Retry-After``.
+        service_rate_burst: requests a client may make at once before the rate applies.
+        service_max_body_bytes: largest JSON request body (uploads use max_upload_bytes).
+        service_workers: uvicorn worker processes of ``openbureau serve``.
+        service_db_pool: database connections each server process keeps.
+        service_auth_cache_s: seconds a verified API key is remembered (a revoked key stops
+            working within this time).
+        scraping_volume_ratio: a lender's inquiries in the last hour above this multiple of
+            its usual hourly volume raise a scraping alert.
+        scraping_min_inquiries: inquiries in an hour below which no volume alert is raised.
     """
 
     model_config = SettingsConfigDict(env_prefix="OPENBUREAU_", extra="ignore", frozen=True)
@@ -72,6 +83,15 @@ class Settings(BaseSettings):
     features_memory_mb: int = Field(default=2048, ge=64)
     # Features: compute threads of DuckDB and of a local Spark session (None: all cores).
     features_threads: int | None = Field(default=None, ge=1)
+    # Service (openbureau serve): abuse limits and capacity.
+    service_rate_per_s: float = Field(default=50.0, gt=0)
+    service_rate_burst: int = Field(default=100, ge=1)
+    service_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    service_workers: int = Field(default=1, ge=1)
+    service_db_pool: int = Field(default=10, ge=1)
+    service_auth_cache_s: float = Field(default=30.0, ge=0)
+    scraping_volume_ratio: float = Field(default=10.0, gt=1)
+    scraping_min_inquiries: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

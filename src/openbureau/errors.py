@@ -122,29 +122,86 @@ class OutcomeNotMatureError(ModelRegistryError):
     """The 12-month outcome window after the as-of date is not yet in the credit file."""
 
 
+class ServiceError(OpenBureauError):
+    """A request to the bureau service cannot be served (each maps to an HTTP problem)."""
+
+
+class NotAuthenticatedError(ServiceError):
+    """No credential, or one that is unknown, malformed or revoked."""
+
+
+class NotPermittedError(ServiceError):
+    """The principal's role may not use this route."""
+
+
+class NotFoundError(ServiceError):
+    """No such object, or it belongs to someone else (the two are not told apart)."""
+
+
+class InquiryRefusedError(ServiceError):
+    """A lender's inquiry was refused: no live matching consent, purpose, or a frozen file.
+
+    ``reason`` is a stable code: ``consent_missing``, ``consent_expired``, ``consent_revoked``,
+    ``consent_mismatch``, ``purpose_not_permitted`` or ``file_frozen``.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidRequestError(ServiceError):
+    """The request is well-formed but its content cannot be accepted."""
+
+
+class ConflictError(ServiceError):
+    """The request conflicts with the object's current state."""
+
+
+class PayloadTooLargeError(ServiceError):
+    """The request body is above the route's size limit."""
+
+
+class RateLimitedError(ServiceError):
+    """The client sent more requests than its rate allows; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 __all__ = [
     "ArtifactError",
     "BadFileError",
     "BatchInProgressError",
     "BatchRefusedError",
     "ConfigError",
+    "ConflictError",
     "EngineUnavailableError",
     "FeatureError",
     "ForbiddenFieldError",
     "HeaderMismatchError",
     "IdentityError",
     "IngestError",
+    "InquiryRefusedError",
+    "InvalidRequestError",
     "ModelNotFoundError",
     "ModelRegistryError",
     "ModelStateError",
     "NoApprovedModelError",
+    "NotAuthenticatedError",
+    "NotFoundError",
     "NotInitialisedError",
+    "NotPermittedError",
     "OpenBureauError",
     "OutcomeNotMatureError",
+    "PayloadTooLargeError",
+    "RateLimitedError",
     "ReviewError",
     "SQLExecutionError",
     "ScoringError",
     "ScoringInputError",
+    "ServiceError",
     "SnapshotMissingError",
     "StoreError",
     "SynthError",

@@ -124,6 +124,10 @@ class Profile:
         phone_country_code: the country calling code stripped when normalising phones.
         phone_digits: digits of a national mobile number.
         postcode_pattern: regular expression of a valid postal code.
+        permissible_purposes: purposes for which a lender may pull a file (with consent).
+        hard_purposes: the purposes whose inquiries are *hard* (count in the score features);
+            the others are soft (shown to the consumer, not scored).
+        consent_max_days: the longest a consumer's consent to one lender may last.
     """
 
     code: str
@@ -136,6 +140,9 @@ class Profile:
     phone_digits: int = 11
     phone_prefix: str = "1"
     postcode_pattern: str = r"^\d{6}$"
+    permissible_purposes: tuple[str, ...] = ()
+    hard_purposes: tuple[str, ...] = ("credit_application",)
+    consent_max_days: int = 365
 
     def folded_forbidden(self) -> dict[str, str]:
         """Folded name -> concept, for every name in the forbidden list."""
@@ -176,6 +183,9 @@ PROFILES: dict[str, Profile] = {
         phone_digits=11,
         phone_prefix="1",
         postcode_pattern=r"^\d{6}$",
+        # Regulation art. 18: loan and card applications, guarantees, post-loan management.
+        permissible_purposes=("credit_application", "account_review", "guarantee_review"),
+        hard_purposes=("credit_application", "guarantee_review"),
     ),
     "us": Profile(
         code="us",
@@ -188,8 +198,25 @@ PROFILES: dict[str, Profile] = {
         phone_digits=10,
         phone_prefix="",
         postcode_pattern=r"^\d{5}(\d{4})?$",
+        # FCRA section 604(a)(3): credit, account review, employment (with written consent),
+        # insurance underwriting, a legitimate business need (tenancy), collection.
+        permissible_purposes=(
+            "credit_application",
+            "account_review",
+            "employment_screening",
+            "insurance_underwriting",
+            "tenant_screening",
+            "collection",
+        ),
+        hard_purposes=("credit_application",),
     ),
 }
+
+
+# Every purpose any profile knows, in a stable order (the service's request schema).
+ALL_PURPOSES: tuple[str, ...] = tuple(
+    sorted({p for profile in PROFILES.values() for p in profile.permissible_purposes})
+)
 
 
 def get_profile(code: str) -> Profile:
@@ -202,4 +229,4 @@ def get_profile(code: str) -> Profile:
         ) from None
 
 
-__all__ = ["PROFILES", "Profile", "fold", "forbidden_match", "get_profile"]
+__all__ = ["ALL_PURPOSES", "PROFILES", "Profile", "fold", "forbidden_match", "get_profile"]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -359,20 +360,152 @@ class Score(Base):
     scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+# --- the service (migration 0005) --------------------------------------------------------
+
+
+class ApiClient(Base):
+    """A principal of the service: an API client (furnisher, lender, regulator, operator) or a
+    consumer's own credential. Only a keyed hash of the key's secret is stored."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)  # the key's public prefix
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    furnisher_id: Mapped[str | None] = mapped_column(ForeignKey("furnishers.id"))
+    lender: Mapped[str | None] = mapped_column(String(100))
+    consumer_id: Mapped[str | None] = mapped_column(ForeignKey("consumers.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Consent(Base):
+    """A consumer's consent that one lender pulls their file for one purpose, until it expires."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
+    lender: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Inquiry(Base):
+    """A lender's pull of a credit file: shown on the report; ``kind='hard'`` counts in features.
+
+    ``consumer_id, lender, purpose, created_at, kind`` is what the feature snapshot reads.
+    """
+
+    __tablename__ = "inquiries"
+    __table_args__ = (
+        Index("ix_inquiries_consumer_created", "consumer_id", "created_at"),
+        Index("ix_inquiries_lender_created", "lender", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    consumer_id: Mapped[str] = mapped_column(String(32))
+    lender: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    kind: Mapped[str] = mapped_column(String(10))  # hard | soft
+    client_id: Mapped[str | None] = mapped_column(String(24))
+    consent_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ConsumerControl(Base):
+    """A consumer's security freeze and fraud alert."""
+
+    __tablename__ = "consumer_controls"
+
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), primary_key=True)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    fraud_alert_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ConsumerStatement(Base):
+    """A consumer's short statement on one of their accounts (one per account, replaceable)."""
+
+    __tablename__ = "consumer_statements"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"), index=True)
+    text: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditEntry(Base):
+    """One link of the append-only, hash-chained audit log (see openbureau.service.audit).
+
+    ``at`` and ``detail`` are stored as the exact text that was hashed.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    consumer_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (one row): locked to serialise appends, and checked by verify."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AbuseAlert(Base):
+    """A lender whose inquiries look like bulk scraping, for an operator to look at."""
+
+    __tablename__ = "abuse_alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lender: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # volume | no_opening
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 __all__ = [
+    "AbuseAlert",
     "Account",
     "AccountMonth",
     "AccountMonthRevision",
+    "ApiClient",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "Batch",
     "BatchMonth",
+    "Consent",
     "Consumer",
+    "ConsumerControl",
     "ConsumerRedirect",
+    "ConsumerStatement",
     "Furnisher",
     "IdentityEvent",
     "IdentityRecord",
     "IdentityReview",
     "IdentityRun",
+    "Inquiry",
     "Score",
     "ScoreModel",
 ]

@@ -1,0 +1,235 @@
+"""A lender's inquiry: the consent and purpose check, the report, the record — one transaction.
+
+Refused unless the lender names a live consent of that consumer, to that lender, for that
+purpose; the purpose must be permissible in the jurisdiction; the file must not be frozen.
+A success writes exactly one inquiry row and one audit entry with it; a refusal writes no
+inquiry and one audit entry saying why (scrapers show up in the log too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, or_, select
+
+from openbureau.errors import InquiryRefusedError, InvalidRequestError, NotFoundError
+from openbureau.identity import national_id
+from openbureau.rules.profiles import Profile
+from openbureau.service import audit
+from openbureau.service.auth import Principal, resolve_consumer
+from openbureau.service.consent import consent_state
+from openbureau.service.db import ServiceDB, as_utc
+from openbureau.service.report import ReportContext, build_report, controls
+from openbureau.store.models import Consent, Consumer, ConsumerRedirect, Inquiry
+
+_INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
+_CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class InquiryInput:
+    purpose: str
+    consent_id: str
+    consumer_id: str | None = None
+    national_id: str | None = None
+
+
+def _find_consumer(conn: Connection, rc: ReportContext, req: InquiryInput) -> str | None:
+    if req.consumer_id is not None:
+        return resolve_consumer(conn, req.consumer_id)
+    assert req.national_id is not None
+    value = national_id.normalise(req.national_id)
+    reason = national_id.invalid_reason(value)
+    if reason is not None:
+        raise InvalidRequestError(f"identity.national_id: {reason}")
+    found = conn.execute(
+        select(Consumer.id).where(Consumer.national_id_hmac == rc.sealer.hmac_hex(value))
+    ).scalar()
+    return None if found is None else resolve_consumer(conn, str(found))
+
+
+def _refusal(
+    conn: Connection,
+    profile: Profile,
+    principal: Principal,
+    req: InquiryInput,
+    cid: str,
+    now: dt.datetime,
+) -> tuple[str, str] | None:
+    if req.purpose not in profile.permissible_purposes:
+        return (
+            "purpose_not_permitted",
+            f"purpose {req.purpose!r} is not permissible in jurisdiction {profile.code!r}",
+        )
+    consent = conn.execute(
+        select(_CONSENTS).where(_CONSENTS.c.id == req.consent_id).with_for_update(read=True)
+    ).first()
+    if consent is None:
+        return "consent_missing", f"there is no consent {req.consent_id!r}"
+    owner = consent.consumer_id
+    if owner != cid:
+        owner = resolve_consumer(conn, owner)
+    if owner != cid or consent.lender != principal.lender or consent.purpose != req.purpose:
+        return (
+            "consent_mismatch",
+            f"consent {req.consent_id!r} does not cover this consumer, lender and purpose",
+        )
+    state = consent_state(consent, now)
+    if state == "revoked":
+        return "consent_revoked", f"consent {req.consent_id!r} was revoked by the consumer"
+    if state == "expired":
+        return "consent_expired", f"consent {req.consent_id!r} has expired"
+    frozen, _ = controls(conn, cid)
+    if frozen:
+        return "file_frozen", "the consumer's file is frozen: no report is released"
+    return None
+
+
+def make_inquiry(
+    db: ServiceDB,
+    rc: ReportContext,
+    profile: Profile,
+    principal: Principal,
+    req: InquiryInput,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Check, report, record. Raises NotFoundError or InquiryRefusedError when refused."""
+    if principal.lender is None:
+        raise InvalidRequestError("this client has no lender name: it cannot make inquiries")
+    error: Exception | None = None
+    with db.write() as conn:
+        cid = _find_consumer(conn, rc, req)
+        if cid is None:
+            refusal: tuple[str, str] | None = (
+                "no_file",
+                "no credit file matches the consumer given",
+            )
+        else:
+            refusal = _refusal(conn, profile, principal, req, cid, now)
+        if refusal is not None:
+            reason, message = refusal
+            audit.append(
+                conn,
+                [
+                    audit.AuditEvent(
+                        actor=principal.client_id,
+                        role=principal.role,
+                        action="inquiry.refused",
+                        object_type="consent",
+                        object_id=req.consent_id[:64],
+                        consumer_id=cid,
+                        detail={"reason": reason, "purpose": req.purpose},
+                    )
+                ],
+                now,
+            )
+            error = (
+                NotFoundError(message)
+                if reason == "no_file"
+                else InquiryRefusedError(f"inquiry refused: {message}", reason)
+            )
+        else:
+            assert cid is not None
+            report = build_report(conn, rc, cid, now)
+            kind = "hard" if req.purpose in profile.hard_purposes else "soft"
+            inquiry_id = conn.execute(
+                insert(_INQUIRIES)
+                .values(
+                    consumer_id=cid,
+                    lender=principal.lender,
+                    purpose=req.purpose,
+                    created_at=now,
+                    kind=kind,
+                    client_id=principal.client_id,
+                    consent_id=req.consent_id,
+                )
+                .returning(_INQUIRIES.c.id)
+            ).scalar_one()
+            audit.append(
+                conn,
+                [
+                    audit.AuditEvent(
+                        actor=principal.client_id,
+                        role=principal.role,
+                        action="inquiry.create",
+                        object_type="inquiry",
+                        object_id=str(inquiry_id),
+                        consumer_id=cid,
+                        detail={
+                            "purpose": req.purpose,
+                            "kind": kind,
+                            "consent_id": req.consent_id,
+                            "score_source": report["score"].get("source"),
+                        },
+                    )
+                ],
+                now,
+            )
+    if error is not None:
+        raise error
+    return {
+        "inquiry_id": int(inquiry_id),
+        "created_at": now,
+        "consumer_id": cid,
+        "lender": principal.lender,
+        "purpose": req.purpose,
+        "kind": kind,
+        "consent_id": req.consent_id,
+        "report": report,
+    }
+
+
+def inquiry_dict(row: Any) -> dict[str, Any]:
+    return {
+        "inquiry_id": int(row.id),
+        "consumer_id": row.consumer_id,
+        "lender": row.lender,
+        "purpose": row.purpose,
+        "kind": row.kind,
+        "created_at": as_utc(row.created_at),
+        "consent_id": row.consent_id,
+    }
+
+
+def lender_inquiries(
+    conn: Connection, lender: str, *, limit: int, before: int | None
+) -> list[dict[str, Any]]:
+    stmt = select(_INQUIRIES).where(_INQUIRIES.c.lender == lender)
+    if before is not None:
+        stmt = stmt.where(_INQUIRIES.c.id < before)
+    rows = conn.execute(stmt.order_by(_INQUIRIES.c.id.desc()).limit(limit)).all()
+    return [inquiry_dict(r) for r in rows]
+
+
+def lender_inquiry(conn: Connection, lender: str, inquiry_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(_INQUIRIES).where(_INQUIRIES.c.id == inquiry_id, _INQUIRIES.c.lender == lender)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no inquiry {inquiry_id} of yours")
+    return inquiry_dict(row)
+
+
+def consumer_inquiries(
+    conn: Connection, consumer_id: str, *, limit: int, before: int | None
+) -> list[dict[str, Any]]:
+    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
+    stmt = select(_INQUIRIES).where(
+        or_(_INQUIRIES.c.consumer_id == consumer_id, _INQUIRIES.c.consumer_id.in_(merged))
+    )
+    if before is not None:
+        stmt = stmt.where(_INQUIRIES.c.id < before)
+    rows = conn.execute(stmt.order_by(_INQUIRIES.c.id.desc()).limit(limit)).all()
+    return [inquiry_dict(r) for r in rows]
+
+
+__all__ = [
+    "InquiryInput",
+    "consumer_inquiries",
+    "inquiry_dict",
+    "lender_inquiries",
+    "lender_inquiry",
+    "make_inquiry",
+]

@@ -1,0 +1,247 @@
+"""Abuse limits: per-client rate limits, request body limits, and the scraping alert.
+
+The rate limit is a token bucket per API client in each server process (``rate`` tokens a
+second, ``burst`` at most): with several uvicorn workers a client's budget is per worker.
+Body limits are enforced by an ASGI middleware before any route runs: a declared
+``Content-Length`` above the limit is refused at once, and a body that grows past it while
+streaming is cut off (413).
+
+The scraping alert: after a lender's inquiries, at most once a minute per lender and
+process, its last hour is compared with its own history — inquiries an hour against its
+hourly average over the 30 days before, and the share of its matured inquiries (30 to 60
+days old) that were *not* followed by a new account within 30 days against the same share
+a year back. Far above its own history → an ``abuse_alerts`` row (and an audit entry) for
+an operator; one per lender and kind a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, exists, func, insert, select
+
+from openbureau.config import Settings
+from openbureau.errors import PayloadTooLargeError, RateLimitedError
+from openbureau.service import audit
+from openbureau.store.models import AbuseAlert, Account, Inquiry
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPENING_WINDOW_DAYS = 30
+NO_OPENING_MIN_INQUIRIES = 20
+NO_OPENING_SHARE = 0.9
+NO_OPENING_MARGIN = 0.25
+_SCAN_EVERY_S = 60.0
+
+
+class RateLimiter:
+    """Token buckets keyed by client id (thread-safe)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        """Take one token or raise :class:`RateLimitedError` with the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+                raise RateLimitedError(
+                    f"rate limit of {self.rate:g} requests a second exceeded; retry in {wait} s",
+                    wait,
+                )
+            self._buckets[key] = (tokens - 1.0, now)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above ``limit`` bytes (``upload_limit`` on upload paths)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        upload_limit: int,
+        is_upload: Callable[[str, str], bool],
+        reject: Callable[[PayloadTooLargeError], Any],
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.upload_limit = upload_limit
+        self.is_upload = is_upload
+        self.reject = reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = self.is_upload(scope["method"], scope["path"])
+        limit = self.upload_limit if upload else self.limit
+        declared = None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = None
+        if declared is not None and declared > limit:
+            response = self.reject(_too_large(limit, upload))
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    from starlette.exceptions import HTTPException
+
+                    # An HTTPException passes FastAPI's body parsing unchanged.
+                    raise HTTPException(413, str(_too_large(limit, upload)))
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _too_large(limit: int, upload: bool) -> PayloadTooLargeError:
+    what = "an upload" if upload else "a request body"
+    return PayloadTooLargeError(f"{what} may be at most {limit} bytes")
+
+
+class ScrapingWatch:
+    """Decides when to scan a lender (at most once a minute per lender in this process)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, lender: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(lender, -1e9) < _SCAN_EVERY_S:
+                return False
+            self._last[lender] = now
+            return True
+
+
+def _count(conn: Connection, lender: str, start: dt.datetime, end: dt.datetime) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(Inquiry)
+            .where(Inquiry.lender == lender, Inquiry.created_at >= start, Inquiry.created_at < end)
+        ).scalar_one()
+    )
+
+
+def _no_opening(
+    conn: Connection, lender: str, start: dt.datetime, end: dt.datetime
+) -> tuple[int, int]:
+    """(inquiries, of which without a new account within 30 days) in [start, end)."""
+    opened = exists().where(
+        and_(
+            Account.consumer_id == Inquiry.consumer_id,
+            Account.opened >= func.date(Inquiry.created_at),
+            Account.opened <= func.date(Inquiry.created_at + dt.timedelta(days=OPENING_WINDOW_DAYS))
+            if conn.dialect.name == "postgresql"
+            else Account.opened <= func.date(Inquiry.created_at, f"+{OPENING_WINDOW_DAYS} days"),
+        )
+    )
+    row = conn.execute(
+        select(func.count(), func.sum(case((opened, 0), else_=1)))
+        .select_from(Inquiry)
+        .where(Inquiry.lender == lender, Inquiry.created_at >= start, Inquiry.created_at < end)
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def scan_lender(
+    conn: Connection, settings: Settings, lender: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Raise the scraping alerts ``lender`` deserves now (in the caller's transaction)."""
+    alerts: list[dict[str, Any]] = []
+    hour = now - dt.timedelta(hours=1)
+    recent = _count(conn, lender, hour, now)
+    if recent >= settings.scraping_min_inquiries:
+        history_start = now - dt.timedelta(days=30)
+        before = _count(conn, lender, history_start, hour)
+        hourly = before / (30 * 24 - 1)
+        if recent > settings.scraping_volume_ratio * max(hourly, 1.0):
+            alerts.append(
+                {
+                    "kind": "volume",
+                    "inquiries_last_hour": recent,
+                    "usual_per_hour": round(hourly, 2),
+                    "ratio_limit": settings.scraping_volume_ratio,
+                }
+            )
+    mature_end = now - dt.timedelta(days=OPENING_WINDOW_DAYS)
+    mature_start = now - dt.timedelta(days=2 * OPENING_WINDOW_DAYS)
+    n, without = _no_opening(conn, lender, mature_start, mature_end)
+    if n >= NO_OPENING_MIN_INQUIRIES:
+        hn, hwithout = _no_opening(conn, lender, now - dt.timedelta(days=365), mature_start)
+        share = without / n
+        usual = hwithout / hn if hn else 0.5
+        if share >= max(NO_OPENING_SHARE, usual + NO_OPENING_MARGIN):
+            alerts.append(
+                {
+                    "kind": "no_opening",
+                    "inquiries": n,
+                    "share_without_opening": round(share, 4),
+                    "usual_share": round(usual, 4),
+                }
+            )
+    raised = []
+    day_ago = now - dt.timedelta(days=1)
+    for alert in alerts:
+        recent_alert = conn.execute(
+            select(AbuseAlert.id).where(
+                AbuseAlert.lender == lender,
+                AbuseAlert.kind == alert["kind"],
+                AbuseAlert.created_at >= day_ago,
+            )
+        ).first()
+        if recent_alert is not None:
+            continue
+        alert_id = conn.execute(
+            insert(AbuseAlert)
+            .values(lender=lender, kind=alert["kind"], detail=alert, created_at=now)
+            .returning(AbuseAlert.id)
+        ).scalar_one()
+        audit.append(
+            conn,
+            [
+                audit.AuditEvent(
+                    actor="system",
+                    role="operator",
+                    action="alert.raise",
+                    object_type="abuse_alert",
+                    object_id=str(alert_id),
+                    detail={"lender": lender, "kind": alert["kind"]},
+                )
+            ],
+            now,
+        )
+        raised.append({"alert_id": int(alert_id), "lender": lender, **alert})
+    return raised
+
+
+__all__ = ["BodyLimitMiddleware", "RateLimiter", "ScrapingWatch", "scan_lender"]

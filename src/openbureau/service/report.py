@@ -1,0 +1,400 @@
+"""The credit report: one consumer's file as JSON, with a score that agrees with it.
+
+Read with a handful of queries (the file's header with its latest score and controls, the
+accounts with their statements, the months of the status grids, the inquiries). The score
+is the consumer's latest batch score when it is fresh: made by the approved model after the
+last change to the consumer's accounts and identity links. Otherwise it is recomputed on
+the spot with the online feature path (:func:`openbureau.features.compute.features_for_consumer`)
+and the approved model — the same query and model as the batch, so the same number.
+Inquiries recorded since the batch do not by themselves trigger a rescore; the next batch
+counts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from openbureau.context import Context
+from openbureau.errors import OpenBureauError
+from openbureau.features.asof import AsOf, month_index, month_start
+from openbureau.service.db import as_utc
+from openbureau.store.models import (
+    Account,
+    AccountMonth,
+    Consumer,
+    ConsumerControl,
+    ConsumerRedirect,
+    ConsumerStatement,
+    Furnisher,
+    IdentityRecord,
+    Inquiry,
+    Score,
+)
+
+logger = logging.getLogger(__name__)
+
+GRID_SHORT = 24
+GRID_LONG = 60
+REPORT_INQUIRY_DAYS = 730
+REPORT_INQUIRY_MAX = 100
+_MODEL_INFO_TTL = 30.0
+
+
+def aliases_of(consumer_id: str) -> Any:
+    """Ids whose accounts belong to ``consumer_id``: itself and the ids merged into it."""
+    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
+    return or_(Account.consumer_id == consumer_id, Account.consumer_id.in_(merged))
+
+
+def _mask_nid(value: str) -> str:
+    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "****"
+
+
+def _mask_name(name: str) -> str:
+    return " ".join(w[:1].upper() + "***" for w in name.split() if w)
+
+
+class Scorer:
+    """The approved model, loaded once per process, and on-the-spot scoring."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._info: Any = None
+        self._info_at = -1e9
+        self._models: dict[int, Any] = {}
+
+    def approved(self) -> Any:
+        """The approved model's registry entry (remembered briefly); None when none is."""
+        from openbureau.errors import NoApprovedModelError
+        from openbureau.scores import registry
+
+        now = time.monotonic()
+        if now - self._info_at < _MODEL_INFO_TTL:
+            return self._info
+        try:
+            info: Any = registry.approved(self._ctx)
+        except NoApprovedModelError:
+            info = None
+        self._info, self._info_at = info, now
+        return info
+
+    def _model(self, info: Any) -> Any:
+        from openbureau.scores import registry
+
+        with self._lock:
+            model = self._models.get(info.id)
+            if model is None:
+                model = registry.load(self._ctx, info)
+                self._models = {info.id: model}
+            return model
+
+    def rescore(self, consumer_id: str, as_of: AsOf) -> dict[str, Any] | None:
+        """Score one consumer now; None when no model serves or nothing is on file."""
+        import pyarrow as pa
+
+        from openbureau.features.compute import features_for_consumer, features_schema
+        from openbureau.features.spec import feature_set_hash
+        from openbureau.scores.batch import _reason_lists, score_table
+
+        info = self.approved()
+        if info is None or info.feature_set != feature_set_hash():
+            return None
+        feats = features_for_consumer(self._ctx, consumer_id, as_of)
+        if feats is None:
+            return None
+        schema = features_schema()
+        row: dict[str, Any] = {"consumer_id": consumer_id, **feats}
+        table = pa.Table.from_pylist([row], schema=schema)
+        scored = score_table(self._model(info), info.id, table)
+        return {
+            "value": round(float(scored.column("score")[0].as_py()), 2),
+            "pd_bad": float(scored.column("pd_bad")[0].as_py()),
+            "model": _model_ref(info),
+            "as_of": as_of.date,
+            "source": "online",
+            "reasons": _reason_lists(scored)[0],
+        }
+
+
+def _model_ref(info: Any) -> dict[str, Any]:
+    return {"id": int(info.id), "kind": str(info.kind), "version": f"{info.kind}-{info.id}"}
+
+
+@dataclass
+class ReportContext:
+    ctx: Context
+    scorer: Scorer
+    sealer: Any  # openbureau.ingest.load.NationalIdSealer
+
+
+def _header(conn: Connection, consumer_id: str) -> Any:
+    name = (
+        select(IdentityRecord.name)
+        .where(IdentityRecord.consumer_id == consumer_id)
+        .order_by(IdentityRecord.last_month.desc(), IdentityRecord.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    birth = (
+        select(IdentityRecord.birth_date)
+        .where(IdentityRecord.consumer_id == consumer_id, IdentityRecord.birth_date.is_not(None))
+        .order_by(IdentityRecord.last_month.desc(), IdentityRecord.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    merged_at = (
+        select(func.max(ConsumerRedirect.created_at))
+        .where(ConsumerRedirect.to_id == consumer_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Consumer.id,
+            Consumer.national_id_cipher,
+            name.label("name"),
+            birth.label("birth_date"),
+            merged_at.label("merged_at"),
+            Score.model_id,
+            Score.as_of,
+            Score.score,
+            Score.pd_bad,
+            Score.reasons,
+            Score.scored_at,
+            ConsumerControl.frozen,
+            ConsumerControl.fraud_alert_until,
+        )
+        .select_from(Consumer)
+        .outerjoin(Score, Score.consumer_id == Consumer.id)
+        .outerjoin(ConsumerControl, ConsumerControl.consumer_id == Consumer.id)
+        .where(Consumer.id == consumer_id)
+    )
+    return conn.execute(stmt).one()
+
+
+def controls(conn: Connection, consumer_id: str) -> tuple[bool, dt.datetime | None]:
+    row = conn.execute(
+        select(ConsumerControl.frozen, ConsumerControl.fraud_alert_until).where(
+            ConsumerControl.consumer_id == consumer_id
+        )
+    ).first()
+    if row is None:
+        return False, None
+    return bool(row.frozen), as_utc(row.fraud_alert_until)
+
+
+def build_report(
+    conn: Connection, rc: ReportContext, consumer_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``."""
+    head = _header(conn, consumer_id)
+    accounts = conn.execute(
+        select(
+            Account.id,
+            Account.furnisher_id,
+            Furnisher.name.label("furnisher_name"),
+            Account.product,
+            Account.opened,
+            Account.closed,
+            Account.currency,
+            Account.credit_limit_minor,
+            Account.original_amount_minor,
+            Account.term_months,
+            Account.last_month,
+            Account.balance_minor,
+            Account.amount_due_minor,
+            Account.days_past_due,
+            Account.status,
+            Account.updated_at,
+            ConsumerStatement.text.label("statement"),
+        )
+        .join(Furnisher, Furnisher.id == Account.furnisher_id)
+        .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
+        .where(aliases_of(consumer_id))
+        .order_by(Account.opened, Account.id)
+    ).all()
+    grids: dict[int, dict[dt.date, str]] = {int(a.id): {} for a in accounts}
+    if accounts:
+        first = min(month_start(month_index(a.last_month) - GRID_LONG + 1) for a in accounts)
+        months = conn.execute(
+            select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status)
+            .join(Account, Account.id == AccountMonth.account_id)
+            .where(aliases_of(consumer_id), AccountMonth.month >= first)
+        ).all()
+        for m in months:
+            grids[int(m.account_id)][m.month] = str(m.status)
+    since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
+    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
+    inquiries = conn.execute(
+        select(Inquiry.lender, Inquiry.purpose, Inquiry.kind, Inquiry.created_at)
+        .where(
+            or_(Inquiry.consumer_id == consumer_id, Inquiry.consumer_id.in_(merged)),
+            Inquiry.created_at >= since,
+        )
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+        .limit(REPORT_INQUIRY_MAX)
+    ).all()
+
+    account_out = []
+    statements = []
+    latest_change: dt.datetime | None = as_utc(head.merged_at)
+    for a in accounts:
+        grid = grids[int(a.id)]
+        end = month_index(a.last_month)
+        history = [grid.get(month_start(end - i)) for i in range(GRID_LONG)]
+        changed = as_utc(a.updated_at)
+        if changed is not None and (latest_change is None or changed > latest_change):
+            latest_change = changed
+        account_out.append(
+            {
+                "account_id": int(a.id),
+                "furnisher_id": a.furnisher_id,
+                "furnisher_name": a.furnisher_name,
+                "product": a.product,
+                "opened": a.opened,
+                "closed": a.closed,
+                "currency": a.currency,
+                "credit_limit_minor": a.credit_limit_minor,
+                "original_amount_minor": a.original_amount_minor,
+                "term_months": a.term_months,
+                "last_reported_month": f"{a.last_month:%Y-%m}",
+                "balance_minor": int(a.balance_minor),
+                "amount_due_minor": int(a.amount_due_minor),
+                "days_past_due": int(a.days_past_due),
+                "status": a.status,
+                "history_24": history[:GRID_SHORT],
+                "history_60": history,
+                "statement": a.statement,
+            }
+        )
+        if a.statement:
+            statements.append({"account_id": int(a.id), "text": a.statement})
+
+    inquiry_out = [
+        {
+            "lender": i.lender,
+            "purpose": i.purpose,
+            "kind": i.kind,
+            "created_at": as_utc(i.created_at),
+        }
+        for i in inquiries
+    ]
+    year_ago = now - dt.timedelta(days=365)
+    fraud_until = as_utc(head.fraud_alert_until)
+    identity: dict[str, Any] = {
+        "consumer_id": consumer_id,
+        "name": _mask_name(head.name) if head.name else None,
+        "birth_year": head.birth_date.year if head.birth_date else None,
+        "national_id": None,
+    }
+    if head.national_id_cipher is not None:
+        try:
+            identity["national_id"] = _mask_nid(rc.sealer.open(bytes(head.national_id_cipher)))
+        except Exception:  # a key rotated without re-encryption: show nothing, never fail
+            logger.warning("a national id could not be decrypted for display")
+    return {
+        "consumer_id": consumer_id,
+        "generated_at": now,
+        "identity": identity,
+        "summary": _summary(account_out, inquiry_out, year_ago),
+        "accounts": account_out,
+        "inquiries": inquiry_out,
+        "statements": statements,
+        "alerts": {
+            "frozen": bool(head.frozen),
+            "fraud_alert": fraud_until is not None and fraud_until > now,
+            "fraud_alert_until": fraud_until if fraud_until and fraud_until > now else None,
+        },
+        "score": _score(rc, head, consumer_id, latest_change, bool(accounts), now),
+    }
+
+
+def _summary(
+    accounts: list[dict[str, Any]], inquiries: list[dict[str, Any]], year_ago: dt.datetime
+) -> dict[str, Any]:
+    balances: dict[str, int] = {}
+    limits: dict[str, int] = {}
+    for a in accounts:
+        balances[a["currency"]] = balances.get(a["currency"], 0) + a["balance_minor"]
+        if a["credit_limit_minor"] is not None:
+            limits[a["currency"]] = limits.get(a["currency"], 0) + int(a["credit_limit_minor"])
+    open_accounts = [a for a in accounts if a["closed"] is None]
+    return {
+        "accounts": len(accounts),
+        "open_accounts": len(open_accounts),
+        "delinquent_accounts": sum(1 for a in open_accounts if a["days_past_due"] > 0),
+        "derogatory_accounts": sum(
+            1 for a in accounts if a["status"] in ("charged_off", "collection")
+        ),
+        "balance_minor": balances,
+        "credit_limit_minor": limits,
+        "hard_inquiries_12m": sum(
+            1 for i in inquiries if i["kind"] == "hard" and i["created_at"] >= year_ago
+        ),
+    }
+
+
+def _score(
+    rc: ReportContext,
+    head: Any,
+    consumer_id: str,
+    latest_change: dt.datetime | None,
+    has_accounts: bool,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    if not has_accounts:
+        return {"value": None, "unavailable": "no accounts on file"}
+    info = rc.scorer.approved()
+    if info is None:
+        return {"value": None, "unavailable": "no score model is approved"}
+    scored_at = as_utc(head.scored_at)
+    fresh = (
+        head.model_id is not None
+        and int(head.model_id) == int(info.id)
+        and scored_at is not None
+        and (latest_change is None or latest_change <= scored_at)
+    )
+    if fresh:
+        return {
+            "value": round(float(head.score), 2),
+            "pd_bad": float(head.pd_bad),
+            "model": _model_ref(info),
+            "as_of": head.as_of,
+            "source": "batch",
+            "reasons": list(head.reasons or []),
+        }
+    try:
+        fresh_score = rc.scorer.rescore(consumer_id, AsOf(now.date()))
+    except OpenBureauError as e:
+        logger.warning("online rescore failed: %s", type(e).__name__)
+        fresh_score = None
+    if fresh_score is None:
+        return {"value": None, "unavailable": "the score could not be computed"}
+    return fresh_score
+
+
+def account_of(conn: Connection, consumer_id: str, account_id: int) -> bool:
+    """Whether the account is on the consumer's file."""
+    row = conn.execute(
+        select(Account.id).where(and_(Account.id == account_id, aliases_of(consumer_id)))
+    ).first()
+    return row is not None
+
+
+__all__ = [
+    "GRID_LONG",
+    "GRID_SHORT",
+    "ReportContext",
+    "Scorer",
+    "account_of",
+    "aliases_of",
+    "build_report",
+    "controls",
+]

@@ -1,0 +1,290 @@
+"""Request and response bodies of the service (what /openapi.json documents)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from openbureau.rules.profiles import ALL_PURPOSES
+
+Purpose = Literal[ALL_PURPOSES]  # type: ignore[valid-type]
+MAX_PAGE = 100
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Identity(_In):
+    national_id: str = Field(min_length=15, max_length=25, description="The consumer's id.")
+
+
+class InquiryRequest(_In):
+    """A lender's inquiry: the consumer (by id or by identity), the purpose, the consent."""
+
+    consumer_id: str | None = Field(default=None, min_length=1, max_length=32)
+    identity: Identity | None = None
+    purpose: Purpose
+    consent_id: str = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_consumer(self) -> InquiryRequest:
+        if (self.consumer_id is None) == (self.identity is None):
+            raise ValueError("name the consumer by exactly one of consumer_id or identity")
+        return self
+
+
+class ConsentRequest(_In):
+    lender: str = Field(min_length=1, max_length=100)
+    purpose: Purpose
+    days: int = Field(default=30, ge=1, le=366, description="How long the consent lasts.")
+
+
+class FraudAlertRequest(_In):
+    days: int = Field(default=365, ge=1, le=2555)
+
+
+class StatementRequest(_In):
+    text: str = Field(min_length=1, max_length=400)
+
+
+class Reason(BaseModel):
+    code: str
+    text: str | None = None
+    feature: str | None = None
+    points_lost: float | None = None
+
+
+class ModelRef(BaseModel):
+    id: int
+    kind: str
+    version: str
+
+
+class ScoreOut(BaseModel):
+    value: float | None
+    pd_bad: float | None = None
+    model: ModelRef | None = None
+    as_of: dt.date | None = None
+    source: Literal["batch", "online"] | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+    unavailable: str | None = None
+
+
+class AccountOut(BaseModel):
+    account_id: int
+    furnisher_id: str
+    furnisher_name: str
+    product: str
+    opened: dt.date
+    closed: dt.date | None
+    currency: str
+    credit_limit_minor: int | None
+    original_amount_minor: int | None
+    term_months: int | None
+    last_reported_month: str
+    balance_minor: int
+    amount_due_minor: int
+    days_past_due: int
+    status: str
+    history_24: list[str | None] = Field(description="Status by month, newest first.")
+    history_60: list[str | None]
+    statement: str | None
+
+
+class ReportInquiry(BaseModel):
+    lender: str
+    purpose: str
+    kind: str
+    created_at: dt.datetime
+
+
+class IdentityOut(BaseModel):
+    consumer_id: str
+    name: str | None
+    birth_year: int | None
+    national_id: str | None
+
+
+class Summary(BaseModel):
+    accounts: int
+    open_accounts: int
+    delinquent_accounts: int
+    derogatory_accounts: int
+    balance_minor: dict[str, int]
+    credit_limit_minor: dict[str, int]
+    hard_inquiries_12m: int
+
+
+class StatementOut(BaseModel):
+    account_id: int
+    text: str
+
+
+class Alerts(BaseModel):
+    frozen: bool
+    fraud_alert: bool
+    fraud_alert_until: dt.datetime | None
+
+
+class Report(BaseModel):
+    consumer_id: str
+    generated_at: dt.datetime
+    identity: IdentityOut
+    summary: Summary
+    accounts: list[AccountOut]
+    inquiries: list[ReportInquiry]
+    statements: list[StatementOut]
+    alerts: Alerts
+    score: ScoreOut
+
+
+class InquiryOut(BaseModel):
+    inquiry_id: int
+    consumer_id: str
+    lender: str
+    purpose: str
+    kind: str
+    created_at: dt.datetime
+    consent_id: str | None
+
+
+class InquiryResult(BaseModel):
+    inquiry_id: int
+    created_at: dt.datetime
+    consumer_id: str
+    lender: str
+    purpose: str
+    kind: str
+    consent_id: str
+    report: Report
+
+
+class InquiryPage(BaseModel):
+    items: list[InquiryOut]
+    next_before: int | None = Field(description="Pass as ?before= for the next page.")
+
+
+class ConsentOut(BaseModel):
+    consent_id: str
+    lender: str
+    purpose: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    state: Literal["live", "expired", "revoked"]
+
+
+class ConsentPage(BaseModel):
+    items: list[ConsentOut]
+    next_after: str | None
+
+
+class ControlsOut(BaseModel):
+    frozen: bool
+    frozen_at: dt.datetime | None
+    fraud_alert: bool
+    fraud_alert_until: dt.datetime | None
+
+
+class StatementResult(BaseModel):
+    account_id: int
+    text: str
+    created_at: dt.datetime
+
+
+class Deleted(BaseModel):
+    deleted: bool
+
+
+class Receipt(BaseModel):
+    """A batch receipt (the ingestion's receipt, as stored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    batch_id: str
+    furnisher: str
+    file: str
+    kind: str
+    status: str
+    received: int
+    accepted: int
+    rejected: int
+
+
+class BatchOut(BaseModel):
+    batch_id: str
+    kind: str
+    file_name: str
+    status: str
+    received_at: dt.datetime
+    received: int
+    accepted: int
+    rejected: int
+
+
+class BatchPage(BaseModel):
+    items: list[BatchOut]
+    next_before: str | None
+
+
+class Verification(BaseModel):
+    ok: bool
+    entries: int
+    head_seq: int
+    broken_at: int | None
+    problem: str | None
+
+
+class AlertOut(BaseModel):
+    alert_id: int
+    lender: str
+    kind: str
+    detail: dict[str, Any]
+    created_at: dt.datetime
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_before: int | None
+
+
+class ConsumerOut(BaseModel):
+    consumer_id: str
+    status: str
+    created_at: dt.datetime
+    accounts: int
+
+
+class ConsumerPage(BaseModel):
+    items: list[ConsumerOut]
+    next_after: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+__all__ = [
+    "MAX_PAGE",
+    "AlertPage",
+    "BatchPage",
+    "ConsentPage",
+    "ConsentRequest",
+    "ConsumerPage",
+    "ControlsOut",
+    "Deleted",
+    "FraudAlertRequest",
+    "Health",
+    "InquiryOut",
+    "InquiryPage",
+    "InquiryRequest",
+    "InquiryResult",
+    "Receipt",
+    "Report",
+    "StatementRequest",
+    "StatementResult",
+    "Verification",
+]
