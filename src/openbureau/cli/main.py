@@ -13,6 +13,7 @@ from openbureau.cli import identity as identity_cmd
 from openbureau.cli import ingest as ingest_cmd
 from openbureau.cli import model_registry as model_registry_cmd
 from openbureau.cli import scores as scores_cmd
+from openbureau.cli import service as service_cmd
 from openbureau.cli import synth as synth_cmd
 from openbureau.cli._common import configure_logging, console, handle_errors, make_context, state
 from openbureau.cli.model import app as model_app
@@ -72,6 +73,7 @@ app.command(name="features")(features_cmd.features)
 app.command(name="score")(scores_cmd.score)
 model_registry_cmd.register(model_app)
 scores_cmd.register(identity_cmd.evaluate_app)
+service_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,188 @@
+"""``openbureau serve``, ``clients add``, ``consumers credential|list`` and ``audit verify``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
+
+clients_app = typer.Typer(help="Manage the service's API clients.", no_args_is_help=True)
+consumers_app = typer.Typer(help="Consumers on file and their credentials.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: OPENBUREAU_SERVICE_WORKERS).", min=1),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request line (paths, no bodies).")
+    ] = False,
+) -> None:
+    """Serve the bureau's HTTP API (OpenAPI document at /openapi.json)."""
+    import uvicorn
+
+    with handle_errors():
+        ctx = make_context()
+        try:
+            ctx.require_initialised()
+        finally:
+            ctx.close()
+        count = workers or ctx.settings.service_workers
+    console.print(f"OpenBureau service on http://{host}:{port} ({count} worker(s)); Ctrl-C stops")
+    uvicorn.run(
+        "openbureau.service.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        access_log=access_log,
+        log_level="warning",
+    )
+
+
+@clients_app.command("add")
+def clients_add(
+    role: Annotated[str, typer.Option("--role", help="furnisher, lender, regulator or operator.")],
+    name: Annotated[str, typer.Option("--name", help="Who the client is (shown in listings).")],
+    furnisher: Annotated[
+        str | None, typer.Option("--furnisher", help="Furnisher clients: the furnisher id.")
+    ] = None,
+    lender: Annotated[
+        str | None,
+        typer.Option("--lender", help="Lender clients: the lender name consents name."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"client_id": ..., "key": ...}.')
+    ] = False,
+) -> None:
+    """Create an API client and print its key once (only a hash of it is stored)."""
+    from openbureau.service.auth import create_client
+    from openbureau.service.db import ServiceDB
+
+    with handle_errors():
+        ctx = make_context()
+        ctx.require_initialised()
+        db = ServiceDB(ctx.settings)
+        try:
+            issued = create_client(
+                db,
+                ctx.keys,
+                role=role,
+                name=name,
+                furnisher_id=furnisher,
+                lender=lender,
+                now=_now(),
+            )
+        finally:
+            db.dispose()
+            ctx.close()
+    if as_json:
+        print_json({"client_id": issued.client_id, "key": issued.key})
+        return
+    console.print(f"client {issued.client_id} ({issued.role})")
+    console.print(f"key    {issued.key}")
+    err_console.print("The key is shown only now: store it safely.")
+
+
+@consumers_app.command("credential")
+def consumers_credential(
+    consumer_id: Annotated[str, typer.Argument(metavar="CONSUMER_ID", help="A consumer id.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"client_id": ..., "key": ...}.')
+    ] = False,
+) -> None:
+    """Issue a consumer's own credential (earlier ones are revoked); printed once."""
+    from openbureau.service.auth import issue_consumer_credential
+    from openbureau.service.db import ServiceDB
+
+    with handle_errors():
+        ctx = make_context()
+        ctx.require_initialised()
+        db = ServiceDB(ctx.settings)
+        try:
+            issued = issue_consumer_credential(db, ctx.keys, consumer_id, now=_now())
+        finally:
+            db.dispose()
+            ctx.close()
+    if as_json:
+        print_json({"client_id": issued.client_id, "key": issued.key})
+        return
+    console.print(f"credential {issued.client_id} for consumer {consumer_id}")
+    console.print(f"key        {issued.key}")
+
+
+@consumers_app.command("list")
+def consumers_list(
+    limit: Annotated[int, typer.Option(help="How many consumers.", min=1, max=100_000)] = 20,
+    after: Annotated[str | None, typer.Option(help="Start after this consumer id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List consumers on file, in id order (ids and account counts, no personal data)."""
+    from openbureau.service.auth import list_consumers
+    from openbureau.service.db import ServiceDB
+
+    with handle_errors():
+        ctx = make_context()
+        ctx.require_initialised()
+        db = ServiceDB(ctx.settings)
+        try:
+            rows = list_consumers(db, limit=limit, after=after)
+        finally:
+            db.dispose()
+            ctx.close()
+    for row in rows:
+        if as_json:
+            print_json(row)
+        else:
+            console.print(f"{row['consumer_id']:<34} {row['status']:<8} {row['accounts']} accounts")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the audit chain; exit 1 at the first broken link."""
+    from openbureau.service import audit
+    from openbureau.service.db import ServiceDB
+
+    with handle_errors():
+        ctx = make_context()
+        ctx.require_initialised()
+        db = ServiceDB(ctx.settings)
+        try:
+            with db.read() as conn:
+                result = audit.verify(conn)
+        finally:
+            db.dispose()
+            ctx.close()
+    if as_json:
+        print_json(result.as_dict())
+    elif result.ok:
+        console.print(f"audit chain intact: {result.entries} entries")
+    else:
+        err_console.print(
+            f"[bold red]Error:[/] audit chain broken at entry {result.broken_at}: {result.problem}"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="serve")(serve)
+    app.add_typer(clients_app, name="clients")
+    app.add_typer(consumers_app, name="consumers")
+    app.add_typer(audit_app, name="audit")
+
+
+__all__ = ["register"]
