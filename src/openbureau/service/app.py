@@ -626,11 +626,13 @@ def list_alerts(
 ) -> dict[str, Any]:
     """Scraping alerts raised on lenders, newest first."""
     now = bureau.now()
-    stmt = select(AbuseAlert)
+    stmt = select(
+        AbuseAlert.id, AbuseAlert.lender, AbuseAlert.kind, AbuseAlert.detail, AbuseAlert.created_at
+    )
     if before is not None:
         stmt = stmt.where(AbuseAlert.id < before)
     with bureau.db.write() as conn:
-        rows = conn.execute(stmt.order_by(AbuseAlert.id.desc()).limit(limit)).scalars().all()
+        rows = conn.execute(stmt.order_by(AbuseAlert.id.desc()).limit(limit)).all()
         _record(conn, bureau, principal, "alerts.list", now)
     items = [
         {
