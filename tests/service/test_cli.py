@@ -1,0 +1,155 @@
+"""The service's commands: clients add, consumers credential and list, audit verify, serve."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from openbureau.cli.main import app
+from openbureau.config import Settings
+from openbureau.context import Context
+from openbureau.ingest import add_furnisher
+from tests.features import factory
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def home(cli_env: dict[str, str]) -> Context:
+    code, _out, err = _run("init")
+    assert code == 0, err
+    ctx = Context(Settings())
+    factory.build(ctx, consumers=3, months=4)
+    add_furnisher(ctx, "bank", "A Bank")
+    return ctx
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve"],
+        ["clients", "add"],
+        ["consumers", "credential"],
+        ["consumers", "list"],
+        ["audit", "verify"],
+    ],
+)
+def test_help(command: list[str]) -> None:
+    code, out, _ = _run(*command, "--help")
+    assert code == 0 and "Usage" in out
+
+
+def test_clients_consumers_and_audit(home: Context) -> None:
+    code, out, err = _run(
+        "clients", "add", "--role", "lender", "--name", "Acme", "--lender", "acme", "--json"
+    )
+    assert code == 0, err
+    issued = json.loads(out)
+    assert set(issued) == {"client_id", "key"} and issued["key"].startswith("ob_")
+    code, out, err = _run(
+        "clients", "add", "--role", "furnisher", "--name", "Bank", "--furnisher", "bank"
+    )
+    assert code == 0 and "key" in out
+
+    code, out, err = _run("consumers", "list", "--limit", "2", "--json")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 2 and rows[0]["accounts"] >= 1
+    consumer = rows[0]["consumer_id"]
+    code, out, err = _run("consumers", "credential", consumer, "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"].startswith("ob_")
+
+    code, out, err = _run("audit", "verify", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["ok"] is True and result["entries"] == 3  # two clients, one credential
+
+    with home.engine.begin() as conn:
+        from sqlalchemy import text
+
+        conn.execute(text("UPDATE audit_log SET role = 'regulator' WHERE seq = 2"))
+    code, out, err = _run("audit", "verify")
+    assert code == 1 and "broken at entry 2" in err
+    home.close()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--role", "wizard", "--name", "x"], "not an API client role"),
+        (["--role", "furnisher", "--name", "x"], "must name its furnisher"),
+        (["--role", "furnisher", "--name", "x", "--furnisher", "nobody"], "unknown furnisher"),
+        (["--role", "lender", "--name", "x"], "must name its lender"),
+        (["--role", "regulator", "--name", "x", "--lender", "y"], "only for lender clients"),
+    ],
+)
+def test_clients_add_errors(home: Context, args: list[str], message: str) -> None:
+    code, _, err = _run("clients", "add", *args)
+    assert code == 1 and "Error:" in err and message in err
+    home.close()
+
+
+def test_unknown_consumer_credential(home: Context) -> None:
+    code, _, err = _run("consumers", "credential", "NOBODY")
+    assert code == 1 and "no consumer 'NOBODY'" in err
+    home.close()
+
+
+def test_commands_refuse_an_uninitialised_home(cli_env: dict[str, str]) -> None:
+    code, _, err = _run("audit", "verify")
+    assert code == 1 and "Error:" in err and "openbureau init" in err
+
+
+def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _code, out, _ = _run("clients", "add", "--role", "regulator", "--name", "Reg", "--json")
+    key = json.loads(out)["key"]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from openbureau.cli.main import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        assert httpx.get(url + "/openapi.json").json()["info"]["title"] == "OpenBureau"
+        r = httpx.get(url + "/v1/audit/verify", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200 and r.json()["ok"] is True
+        assert httpx.get(url + "/v1/audit/verify").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    home.close()

@@ -1,0 +1,140 @@
+"""The credit report: masked identity, summary, 24/60-month grids, statements, alerts, and a
+score that agrees with the file (the batch score when fresh, else recomputed on the spot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from openbureau.features.asof import AsOf, month_index
+from openbureau.ingest.load import NationalIdSealer
+from openbureau.scores import registry
+from openbureau.scores.batch import score
+from tests.ingest.factories import national_id
+
+from .conftest import Service
+
+
+def test_report_contents(service: Service) -> None:
+    sealer = NationalIdSealer(service.ctx.keys)
+    nid = national_id(3)
+    service.execute(
+        "UPDATE consumers SET national_id_cipher = :s WHERE id = :c",
+        s=sealer.seal(nid),
+        c=service.consumer_a,
+    )
+    accounts = service.rows(
+        "SELECT id, last_month FROM accounts WHERE consumer_id = :c ORDER BY id",
+        c=service.consumer_a,
+    )
+    account = accounts[0].id
+    r = service.call(
+        "consumer_a",
+        "PUT",
+        f"/v1/me/accounts/{account}/statement",
+        json={"text": "Paid late once: hospital stay."},
+    )
+    assert r.status_code == 200
+    assert service.call("consumer_a", "PUT", "/v1/me/fraud-alert", json={"days": 30}).json()[
+        "fraud_alert"
+    ]
+    report = service.call("consumer_a", "GET", "/v1/me/report").json()
+
+    identity = report["identity"]
+    assert identity["national_id"] == nid[:3] + "*" * 11 + nid[-4:]
+    assert identity["name"] == "T*** P***"  # the factory's "test person"
+    assert nid not in str(report)
+
+    assert sorted(a["account_id"] for a in report["accounts"]) == [a.id for a in accounts]
+    for a in report["accounts"]:
+        assert len(a["history_24"]) == 24 and len(a["history_60"]) == 60
+        assert a["history_60"][:24] == a["history_24"]
+        months = service.rows(
+            "SELECT month, status FROM account_months WHERE account_id = :a", a=a["account_id"]
+        )
+        last = max(m.month for m in months)
+        by_month = {m.month: m.status for m in months}
+        assert a["history_24"][0] == by_month[last]
+        # The grid has exactly the reported months within its 60.
+        assert sum(1 for s in a["history_60"] if s is not None) == min(len(months), 60)
+    assert report["statements"] == [
+        {"account_id": account, "text": "Paid late once: hospital stay."}
+    ]
+    assert report["alerts"]["fraud_alert"] is True and report["alerts"]["frozen"] is False
+    assert report["summary"]["accounts"] == len(accounts)
+    assert report["score"] == {
+        "value": None,
+        "pd_bad": None,
+        "model": None,
+        "as_of": None,
+        "source": None,
+        "reasons": [],
+        "unavailable": "no score model is approved",
+    }
+    # The lender's report carries the consumer's fraud alert and statement too.
+    body = service.inquire(service.consent()).json()
+    assert body["report"]["alerts"]["fraud_alert"] is True
+    assert body["report"]["statements"] == report["statements"]
+
+
+def _approve(service: Service, trained: Any) -> Any:
+    model, info = trained
+    registered = registry.register(
+        service.ctx,
+        model,
+        kind=info.kind,
+        train_as_of=info.train_as_of,
+        validate_as_of=None,
+        feature_set=info.feature_set,
+        training=info.training,
+        metrics=info.metrics,
+        params=info.params,
+    )
+    return registry.approve(service.ctx, registered.id)
+
+
+def test_score_is_the_batch_score_while_fresh_and_recomputed_after_a_change(
+    service: Service, trained_model: Any
+) -> None:
+    info = _approve(service, trained_model)
+    as_of = AsOf.end_of_month(month_index(service.built.month(service.built.months - 1)))
+    run = score(service.ctx, as_of)
+    batch = dict(
+        zip(
+            run.table.column("consumer_id").to_pylist(),
+            run.table.column("score").to_pylist(),
+            strict=True,
+        )
+    )
+
+    report = service.call("consumer_a", "GET", "/v1/me/report").json()
+    got = report["score"]
+    assert got["source"] == "batch"
+    assert got["value"] == round(batch[service.consumer_a], 2)
+    assert got["model"] == {"id": info.id, "kind": "scorecard", "version": f"scorecard-{info.id}"}
+    assert 1 <= len(got["reasons"]) <= 4
+    assert {"code", "text", "feature", "points_lost"} <= set(got["reasons"][0])
+
+    # A later batch from the furnisher changes the file: the score is recomputed on the spot,
+    # with the online feature path, as of the report's date.
+    # (Batch scores are stamped with the wall clock: the change comes after that.)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    service.execute(
+        "UPDATE account_months SET status = 'dpd90', days_past_due = 95 WHERE account_id IN "
+        "(SELECT id FROM accounts WHERE consumer_id = :c)",
+        c=service.consumer_a,
+    )
+    service.execute(
+        "UPDATE accounts SET updated_at = :t WHERE consumer_id = :c", t=later, c=service.consumer_a
+    )
+    service.clock.advance(days=2)
+    rescored = service.call("consumer_a", "GET", "/v1/me/report").json()["score"]
+    assert rescored["source"] == "online"
+    assert rescored["as_of"] == service.clock().date().isoformat()
+    expected = service.client.app.state.bureau.reports.scorer.rescore(  # type: ignore[attr-defined]
+        service.consumer_a, AsOf(service.clock().date())
+    )
+    assert rescored["value"] == expected["value"]
+    assert rescored["value"] < got["value"], "90 days past due everywhere must cost points"
+    # Consumer B's file did not change: still the batch score.
+    assert service.call("consumer_b", "GET", "/v1/me/report").json()["score"]["source"] == "batch"
