@@ -134,7 +134,7 @@ def my_inquiries(
     principal: ConsumerP,
     bureau: BureauDep,
     limit: Limit = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     """Who looked at the consumer's file, when and why (newest first)."""
     now = bureau.now()
@@ -358,7 +358,7 @@ def list_inquiries(
     principal: Lender,
     bureau: BureauDep,
     limit: Limit = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     """The lender's own inquiries, newest first."""
     now = bureau.now()
@@ -622,7 +622,7 @@ def list_alerts(
     principal: Overseer,
     bureau: BureauDep,
     limit: Limit = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> dict[str, Any]:
     """Scraping alerts raised on lenders, newest first."""
     now = bureau.now()

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Table, func, insert, select, update
 from openbureau.errors import InvalidRequestError, NotAuthenticatedError, NotFoundError
 from openbureau.keys import Keys
 from openbureau.service import audit
-from openbureau.service.db import ServiceDB
+from openbureau.service.db import ServiceDB, as_utc
 from openbureau.store.models import Account, ApiClient, Consumer, ConsumerRedirect, Furnisher
 
 Role = Literal["furnisher", "lender", "consumer", "regulator", "operator"]
@@ -217,7 +217,7 @@ def list_consumers(db: ServiceDB, *, limit: int, after: str | None = None) -> li
             {
                 "consumer_id": r.id,
                 "status": r.status,
-                "created_at": r.created_at,
+                "created_at": as_utc(r.created_at),
                 "accounts": int(r.accounts),
             }
             for r in conn.execute(stmt)
