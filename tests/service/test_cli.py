@@ -153,3 +153,35 @@ def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) ->
         proc.terminate()
         proc.wait(timeout=20)
     home.close()
+
+
+def test_demo_access_prints_working_curl_commands(
+    home: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+    import shlex
+
+    from fastapi.testclient import TestClient
+
+    from openbureau.cli.service import print_demo_access
+    from openbureau.service.app import create_app
+
+    print_demo_access(home, "127.0.0.1", 8000)
+    out = capsys.readouterr().out
+    commands = [line for line in out.splitlines() if line.startswith("curl ")]
+    assert len(commands) == 3
+    client = TestClient(create_app(home))
+    answers = []
+    for command in commands:
+        words = shlex.split(command)
+        url = next(w for w in words if w.startswith("http://"))
+        headers = dict(words[i + 1].split(": ", 1) for i, w in enumerate(words) if w == "-H")
+        body = words[words.index("-d") + 1] if "-d" in words else None
+        method = "POST" if "-X" in words else "GET"
+        path = re.sub(r"^http://[^/]+", "", url)
+        answers.append(client.request(method, path, headers=headers, content=body))
+    inquiry, report, verify = answers
+    assert inquiry.status_code == 201, inquiry.text
+    assert report.status_code == 200 and len(report.json()["inquiries"]) == 1
+    assert verify.status_code == 200 and verify.json()["ok"] is True
+    home.close()

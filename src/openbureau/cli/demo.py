@@ -34,6 +34,14 @@ def demo(
     consumers: Annotated[int, typer.Option(help="Number of synthetic consumers.")] = 20_000,
     months: Annotated[int, typer.Option(help="Reporting months to synthesise.")] = 36,
     seed: Annotated[int, typer.Option(help="Random seed of the population.")] = 0,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the bureau: print demo keys and example curl commands."
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Run OpenBureau end to end on a fresh synthetic population in the configured home."""
     started = time.perf_counter()
@@ -70,3 +78,14 @@ def demo(
         finally:
             ctx.close()
     console.print(f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f} s.")
+    if serve:
+        from openbureau.cli.service import print_demo_access
+        from openbureau.cli.service import serve as serve_cmd
+
+        with handle_errors():
+            ctx = make_context()
+            try:
+                print_demo_access(ctx, host, port)
+            finally:
+                ctx.close()
+        serve_cmd(host=host, port=port, workers=None, access_log=False)

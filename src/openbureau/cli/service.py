@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
+from openbureau.context import Context
 
 clients_app = typer.Typer(help="Manage the service's API clients.", no_args_is_help=True)
 consumers_app = typer.Typer(help="Consumers on file and their credentials.", no_args_is_help=True)
@@ -176,6 +177,94 @@ def audit_verify(
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+DEMO_LENDER = "demo-microloans"
+
+
+def print_demo_access(ctx: Context, host: str, port: int) -> None:
+    """Make the demo's clients, a consumer credential and a consent; print them and three
+    example ``curl`` commands (the keys are the demo's own, printed once)."""
+    from openbureau.rules.profiles import get_profile
+    from openbureau.service import audit, consent
+    from openbureau.service.auth import (
+        create_client,
+        issue_consumer_credential,
+        list_consumers,
+    )
+    from openbureau.service.db import ServiceDB
+
+    db = ServiceDB(ctx.settings)
+    try:
+        now = _now()
+        keys = ctx.keys
+        lender = create_client(
+            db, keys, role="lender", name="Demo microloans", lender=DEMO_LENDER, now=now
+        )
+        regulator = create_client(db, keys, role="regulator", name="Demo regulator", now=now)
+        operator = create_client(db, keys, role="operator", name="Demo operator", now=now)
+        candidates = [c for c in list_consumers(db, limit=50) if c["accounts"] > 0]
+        if not candidates:
+            err_console.print("[bold red]Error:[/] no consumer with accounts on file to show")
+            raise typer.Exit(1)
+        consumer_id = str(candidates[0]["consumer_id"])
+        credential = issue_consumer_credential(db, keys, consumer_id, now=now)
+        profile = get_profile(ctx.settings.jurisdiction)
+        with db.write() as conn:
+            granted = consent.grant(
+                conn,
+                profile,
+                consumer_id=consumer_id,
+                lender=DEMO_LENDER,
+                purpose="credit_application",
+                days=30,
+                now=now,
+            )
+            audit.append(
+                conn,
+                [
+                    audit.AuditEvent(
+                        actor=credential.client_id,
+                        role="consumer",
+                        action="consent.grant",
+                        object_type="consent",
+                        object_id=granted["consent_id"],
+                        consumer_id=consumer_id,
+                        detail={"lender": DEMO_LENDER, "purpose": "credit_application"},
+                    )
+                ],
+                now,
+            )
+    finally:
+        db.dispose()
+    url = f"http://{host}:{port}"
+    console.rule("[bold]Serving the demo bureau")
+    console.print(f"lender    {DEMO_LENDER:<18} key {lender.key}")
+    console.print(f"consumer  {consumer_id:<18} key {credential.key}")
+    console.print(f"regulator {'':<18} key {regulator.key}")
+    console.print(f"operator  {'':<18} key {operator.key}")
+    console.print(f"consent   {granted['consent_id']} (the consumer's, to {DEMO_LENDER})")
+    body = (
+        f'{{"consumer_id": "{consumer_id}", "purpose": "credit_application", '
+        f'"consent_id": "{granted["consent_id"]}"}}'
+    )
+    console.print("\n# 1. the lender's inquiry, with the consumer's consent (report + score)")
+    console.print(
+        f"curl -s -X POST {url}/v1/inquiries -H 'Authorization: Bearer {lender.key}' "
+        f"-H 'Content-Type: application/json' -d '{body}'",
+        soft_wrap=True,
+    )
+    console.print("\n# 2. the consumer's own report (the inquiry shows on it)")
+    console.print(
+        f"curl -s {url}/v1/me/report -H 'Authorization: Bearer {credential.key}'",
+        soft_wrap=True,
+    )
+    console.print("\n# 3. the regulator verifies the audit chain")
+    console.print(
+        f"curl -s {url}/v1/audit/verify -H 'Authorization: Bearer {regulator.key}'",
+        soft_wrap=True,
+    )
+    console.print()
 
 
 def register(app: typer.Typer) -> None:
