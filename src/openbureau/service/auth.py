@@ -75,15 +75,18 @@ def resolve_consumer(conn: Connection, consumer_id: str) -> str | None:
     seen = {consumer_id}
     current = consumer_id
     for _ in range(8):  # merges of merges: a short chain at most
-        nxt = conn.execute(
-            select(ConsumerRedirect.to_id).where(ConsumerRedirect.from_id == current)
-        ).scalar()
-        if nxt is None or nxt in seen:
-            break
-        seen.add(nxt)
-        current = nxt
-    found = conn.execute(select(Consumer.id).where(Consumer.id == current)).scalar()
-    return None if found is None else str(found)
+        row = conn.execute(
+            select(Consumer.id, ConsumerRedirect.to_id)
+            .outerjoin(ConsumerRedirect, ConsumerRedirect.from_id == Consumer.id)
+            .where(Consumer.id == current)
+        ).first()
+        if row is None:
+            return None
+        if row.to_id is None or row.to_id in seen:
+            return str(row.id)
+        seen.add(row.to_id)
+        current = row.to_id
+    return current
 
 
 def create_client(

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, or_, select
+from sqlalchemy import Connection, Table, insert, select
 
 from openbureau.errors import InquiryRefusedError, InvalidRequestError, NotFoundError
 from openbureau.identity import national_id
@@ -21,8 +21,8 @@ from openbureau.service import audit
 from openbureau.service.auth import Principal, resolve_consumer
 from openbureau.service.consent import consent_state
 from openbureau.service.db import ServiceDB, as_utc
-from openbureau.service.report import ReportContext, build_report, controls
-from openbureau.store.models import Consent, Consumer, ConsumerRedirect, Inquiry
+from openbureau.service.report import ReportContext, build_report, file_ids, header
+from openbureau.store.models import Consent, Consumer, Inquiry
 
 _INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
 _CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
@@ -56,6 +56,7 @@ def _refusal(
     principal: Principal,
     req: InquiryInput,
     cid: str,
+    frozen: bool,
     now: dt.datetime,
 ) -> tuple[str, str] | None:
     if req.purpose not in profile.permissible_purposes:
@@ -81,7 +82,6 @@ def _refusal(
         return "consent_revoked", f"consent {req.consent_id!r} was revoked by the consumer"
     if state == "expired":
         return "consent_expired", f"consent {req.consent_id!r} has expired"
-    frozen, _ = controls(conn, cid)
     if frozen:
         return "file_frozen", "the consumer's file is frozen: no report is released"
     return None
@@ -101,13 +101,15 @@ def make_inquiry(
     error: Exception | None = None
     with db.write() as conn:
         cid = _find_consumer(conn, rc, req)
+        head = None
         if cid is None:
             refusal: tuple[str, str] | None = (
                 "no_file",
                 "no credit file matches the consumer given",
             )
         else:
-            refusal = _refusal(conn, profile, principal, req, cid, now)
+            head = header(conn, cid)
+            refusal = _refusal(conn, profile, principal, req, cid, bool(head.frozen), now)
         if refusal is not None:
             reason, message = refusal
             audit.append(
@@ -132,7 +134,7 @@ def make_inquiry(
             )
         else:
             assert cid is not None
-            report = build_report(conn, rc, cid, now)
+            report = build_report(conn, rc, cid, now, head=head)
             kind = "hard" if req.purpose in profile.hard_purposes else "soft"
             inquiry_id = conn.execute(
                 insert(_INQUIRIES)
@@ -215,10 +217,7 @@ def lender_inquiry(conn: Connection, lender: str, inquiry_id: int) -> dict[str, 
 def consumer_inquiries(
     conn: Connection, consumer_id: str, *, limit: int, before: int | None
 ) -> list[dict[str, Any]]:
-    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
-    stmt = select(_INQUIRIES).where(
-        or_(_INQUIRIES.c.consumer_id == consumer_id, _INQUIRIES.c.consumer_id.in_(merged))
-    )
+    stmt = select(_INQUIRIES).where(_INQUIRIES.c.consumer_id.in_(file_ids(conn, consumer_id)))
     if before is not None:
         stmt = stmt.where(_INQUIRIES.c.id < before)
     rows = conn.execute(stmt.order_by(_INQUIRIES.c.id.desc()).limit(limit)).all()

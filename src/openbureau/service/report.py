@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -47,10 +47,18 @@ REPORT_INQUIRY_MAX = 100
 _MODEL_INFO_TTL = 30.0
 
 
-def aliases_of(consumer_id: str) -> Any:
-    """Ids whose accounts belong to ``consumer_id``: itself and the ids merged into it."""
-    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
-    return or_(Account.consumer_id == consumer_id, Account.consumer_id.in_(merged))
+def file_ids(conn: Connection, consumer_id: str, *, merged: bool = True) -> list[str]:
+    """The ids whose records are on ``consumer_id``'s file: itself and the ids merged into it.
+
+    An explicit list (not an ``OR ... IN (subquery)``) keeps every lookup on an index.
+    ``merged=False`` says the caller knows nothing was merged into it (skips the query).
+    """
+    if not merged:
+        return [consumer_id]
+    rows = conn.execute(
+        select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
+    ).scalars()
+    return [consumer_id, *sorted(str(r) for r in rows)]
 
 
 def _mask_nid(value: str) -> str:
@@ -135,7 +143,8 @@ class ReportContext:
     sealer: Any  # openbureau.ingest.load.NationalIdSealer
 
 
-def _header(conn: Connection, consumer_id: str) -> Any:
+def header(conn: Connection, consumer_id: str) -> Any:
+    """One row: the consumer, display identity, latest score, freeze and fraud alert."""
     name = (
         select(IdentityRecord.name)
         .where(IdentityRecord.consumer_id == consumer_id)
@@ -179,22 +188,21 @@ def _header(conn: Connection, consumer_id: str) -> Any:
     return conn.execute(stmt).one()
 
 
-def controls(conn: Connection, consumer_id: str) -> tuple[bool, dt.datetime | None]:
-    row = conn.execute(
-        select(ConsumerControl.frozen, ConsumerControl.fraud_alert_until).where(
-            ConsumerControl.consumer_id == consumer_id
-        )
-    ).first()
-    if row is None:
-        return False, None
-    return bool(row.frozen), as_utc(row.fraud_alert_until)
-
-
 def build_report(
-    conn: Connection, rc: ReportContext, consumer_id: str, now: dt.datetime
+    conn: Connection,
+    rc: ReportContext,
+    consumer_id: str,
+    now: dt.datetime,
+    *,
+    head: Any = None,
 ) -> dict[str, Any]:
-    """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``."""
-    head = _header(conn, consumer_id)
+    """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``.
+
+    ``head`` is the file's :func:`header` when the caller has read it already.
+    """
+    if head is None:
+        head = header(conn, consumer_id)
+    ids = file_ids(conn, consumer_id, merged=head.merged_at is not None)
     accounts = conn.execute(
         select(
             Account.id,
@@ -217,27 +225,23 @@ def build_report(
         )
         .join(Furnisher, Furnisher.id == Account.furnisher_id)
         .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
-        .where(aliases_of(consumer_id))
+        .where(Account.consumer_id.in_(ids))
         .order_by(Account.opened, Account.id)
     ).all()
     grids: dict[int, dict[dt.date, str]] = {int(a.id): {} for a in accounts}
     if accounts:
         first = min(month_start(month_index(a.last_month) - GRID_LONG + 1) for a in accounts)
         months = conn.execute(
-            select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status)
-            .join(Account, Account.id == AccountMonth.account_id)
-            .where(aliases_of(consumer_id), AccountMonth.month >= first)
+            select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status).where(
+                AccountMonth.account_id.in_(list(grids)), AccountMonth.month >= first
+            )
         ).all()
         for m in months:
             grids[int(m.account_id)][m.month] = str(m.status)
     since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
-    merged = select(ConsumerRedirect.from_id).where(ConsumerRedirect.to_id == consumer_id)
     inquiries = conn.execute(
         select(Inquiry.lender, Inquiry.purpose, Inquiry.kind, Inquiry.created_at)
-        .where(
-            or_(Inquiry.consumer_id == consumer_id, Inquiry.consumer_id.in_(merged)),
-            Inquiry.created_at >= since,
-        )
+        .where(Inquiry.consumer_id.in_(ids), Inquiry.created_at >= since)
         .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
         .limit(REPORT_INQUIRY_MAX)
     ).all()
@@ -382,8 +386,9 @@ def _score(
 
 def account_of(conn: Connection, consumer_id: str, account_id: int) -> bool:
     """Whether the account is on the consumer's file."""
+    ids = file_ids(conn, consumer_id)
     row = conn.execute(
-        select(Account.id).where(and_(Account.id == account_id, aliases_of(consumer_id)))
+        select(Account.id).where(Account.id == account_id, Account.consumer_id.in_(ids))
     ).first()
     return row is not None
 
@@ -394,7 +399,7 @@ __all__ = [
     "ReportContext",
     "Scorer",
     "account_of",
-    "aliases_of",
     "build_report",
-    "controls",
+    "file_ids",
+    "header",
 ]
