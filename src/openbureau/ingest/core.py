@@ -225,6 +225,57 @@ def ingest_file(
             the file was not ingested and nothing was written.
         BatchRefusedError: too many rejects; the refused receipt is stored and attached.
     """
+    prepared = _prepare(
+        ctx,
+        path,
+        furnisher_id,
+        kind=kind,
+        fmt=fmt,
+        batch_ref=batch_ref,
+        display_name=display_name,
+        today=today,
+        now=now,
+    )
+    return prepared if isinstance(prepared, Receipt) else _finish(ctx, prepared)
+
+
+@dataclass
+class _Prepared:
+    """A file through phase A: validated in its DuckDB, nothing stored yet."""
+
+    receipt: Receipt
+    plan: _Plan
+    con: Any
+    work: Path
+    display: str
+    batch_ref: str | None
+    now: dt.datetime
+    t0: float
+    timings: dict[str, float]
+
+    def discard(self) -> None:
+        """Release what phase A holds (its DuckDB and work folder)."""
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
+            with _LIVE_LOCK:
+                _LIVE.discard(self.receipt.batch_id)
+
+
+def _prepare(
+    ctx: Context,
+    path: Path | str,
+    furnisher_id: str,
+    *,
+    kind: Kind | None = None,
+    fmt: Format | None = None,
+    batch_ref: str | None = None,
+    display_name: str | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> _Prepared | Receipt:
+    """Phase A: check and validate the file. Touches no store; a duplicate gives its receipt."""
     path = Path(path)
     now = now or utcnow()
     today = today or now.date()
@@ -267,6 +318,7 @@ def ingest_file(
         _LIVE.add(batch_id)
     work.mkdir(parents=True, exist_ok=True)
     (work / "owner").write_text(_owner())  # lets recover() clean up after a crash
+    con: Any = None
     try:
         if named.compressed or path.suffix.lower() == ".gz":
             plain = work / "input"
@@ -281,6 +333,9 @@ def ingest_file(
         timings["scan_s"] = round(time.perf_counter() - t0, 3)
         original = _find_duplicate(ctx, furnisher_id, kind, scan.sha256, batch_ref)
         if original is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            with _LIVE_LOCK:
+                _LIVE.discard(batch_id)
             return original
         receipt = Receipt(
             batch_id=batch_id,
@@ -295,70 +350,82 @@ def ingest_file(
             received_at=now.isoformat(),
         )
         con = _duckdb(settings.ingest_memory_mb, work)
-        try:
-            plan = _validate(
-                ctx,
-                con,
-                plain,
-                scan,
-                kind=kind,
-                fmt=fmt,
-                display=display,
-                today=today,
-                now=now,
-                file_month=file_month,
-                work=work,
-                batch_id=batch_id,
-                furnisher_id=furnisher_id,
-            )
-            timings["validate_s"] = round(time.perf_counter() - t0 - timings["scan_s"], 3)
-            receipt.received, receipt.rejected = plan.received, plan.rejected
-            receipt.accepted = plan.received - plan.rejected
-            receipt.rejects = plan.rejects
-            receipt.rejects_truncated = plan.rejected > len(plan.rejects)
-            receipt.reject_file = str(plan.reject_file) if plan.reject_file else None
-            share = plan.rejected / plan.received
-            if share > settings.ingest_max_reject_share:
-                receipt.status = "refused"
-                receipt.accepted = 0
-                receipt.message = (
-                    f"batch refused: {plan.rejected} of {plan.received} records rejected "
-                    f"({share:.1%}), above the limit of {settings.ingest_max_reject_share:.1%}; "
-                    "nothing was written — fix the rejects and resubmit"
-                )
-                receipt.finished_at = utcnow().isoformat()
-                receipt.timings = timings
-                _store_refused(ctx, receipt)
-                _write_receipt_file(ctx, receipt)
-                raise BatchRefusedError(f"{display}: {receipt.message}", receipt)
-            t1 = time.perf_counter()
-            # Phase B streams out of DuckDB: give the writers the memory its cache held.
-            con.execute("SET memory_limit = '128MB'")
-            try:
-                if kind == "accounts":
-                    _write_accounts(ctx, con, receipt, now=now)
-                else:
-                    _write_payments(ctx, con, receipt, plan, now=now)
-            except IntegrityError as e:
-                # Another process stored the same batch (content or reference) meanwhile.
-                original = _find_duplicate(ctx, furnisher_id, kind, scan.sha256, batch_ref)
-                if original is not None:
-                    return original
-                raise IngestError(
-                    f"{display}: the batch conflicts with one stored at the same time; retry"
-                ) from e
-            timings["write_s"] = round(time.perf_counter() - t1, 3)
-        finally:
+        plan = _validate(
+            ctx,
+            con,
+            plain,
+            scan,
+            kind=kind,
+            fmt=fmt,
+            display=display,
+            today=today,
+            now=now,
+            file_month=file_month,
+            work=work,
+            batch_id=batch_id,
+            furnisher_id=furnisher_id,
+        )
+        timings["validate_s"] = round(time.perf_counter() - t0 - timings["scan_s"], 3)
+    except BaseException:
+        if con is not None:
             con.close()
-    finally:
         shutil.rmtree(work, ignore_errors=True)
         with _LIVE_LOCK:
             _LIVE.discard(batch_id)
-    timings["total_s"] = round(time.perf_counter() - t0, 3)
+        raise
+    receipt.received, receipt.rejected = plan.received, plan.rejected
+    receipt.accepted = plan.received - plan.rejected
+    receipt.rejects = plan.rejects
+    receipt.rejects_truncated = plan.rejected > len(plan.rejects)
+    receipt.reject_file = str(plan.reject_file) if plan.reject_file else None
+    return _Prepared(receipt, plan, con, work, display, batch_ref, now, t0, timings)
+
+
+def _finish(ctx: Context, prepared: _Prepared) -> Receipt:
+    """Phase B: refuse the batch, or write it to its store; always releases phase A."""
+    receipt, plan, timings = prepared.receipt, prepared.plan, prepared.timings
+    settings, display, now = ctx.settings, prepared.display, prepared.now
+    try:
+        share = plan.rejected / plan.received
+        if share > settings.ingest_max_reject_share:
+            receipt.status = "refused"
+            receipt.accepted = 0
+            receipt.message = (
+                f"batch refused: {plan.rejected} of {plan.received} records rejected "
+                f"({share:.1%}), above the limit of {settings.ingest_max_reject_share:.1%}; "
+                "nothing was written — fix the rejects and resubmit"
+            )
+            receipt.finished_at = utcnow().isoformat()
+            receipt.timings = timings
+            _store_refused(ctx, receipt)
+            _write_receipt_file(ctx, receipt)
+            raise BatchRefusedError(f"{display}: {receipt.message}", receipt)
+        t1 = time.perf_counter()
+        # Phase B streams out of DuckDB: give the writers the memory its cache held.
+        prepared.con.execute("SET memory_limit = '128MB'")
+        try:
+            if receipt.kind == "accounts":
+                _write_accounts(ctx, prepared.con, receipt, now=now)
+            else:
+                _write_payments(ctx, prepared.con, receipt, plan, now=now)
+        except IntegrityError as e:
+            # Another process stored the same batch (content or reference) meanwhile.
+            original = _find_duplicate(
+                ctx, receipt.furnisher, receipt.kind, receipt.sha256, prepared.batch_ref
+            )
+            if original is not None:
+                return original
+            raise IngestError(
+                f"{display}: the batch conflicts with one stored at the same time; retry"
+            ) from e
+        timings["write_s"] = round(time.perf_counter() - t1, 3)
+    finally:
+        prepared.discard()
+    timings["total_s"] = round(time.perf_counter() - prepared.t0, 3)
     receipt.timings = {**timings, **receipt.timings}
     with ctx.engine.begin() as conn:
         rec = {**receipt.to_dict()}
-        conn.execute(update(Batch).where(Batch.id == batch_id).values(receipt=rec))
+        conn.execute(update(Batch).where(Batch.id == receipt.batch_id).values(receipt=rec))
     _write_receipt_file(ctx, receipt)
     return receipt
 
@@ -691,7 +758,9 @@ def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetim
     one_row = con.execute("SELECT count(*) = count(DISTINCT account_id) FROM good").fetchall()[0][0]
     reader = _arrow_reader(
         con,
-        f"SELECT {load.STAGE_SELECT} FROM good",  # noqa: S608
+        # In key order: the merge then inserts into the accounts and identity indexes
+        # sequentially instead of all over them (about twice as fast on SQLite at 1M rows).
+        f"SELECT {load.STAGE_SELECT} FROM good ORDER BY account_id, reporting_month",  # noqa: S608
         ctx.settings.ingest_batch_rows,
     )
     with ctx.engine.begin() as conn:
@@ -853,12 +922,44 @@ def ingest_feeds(
             if f.is_file() and named.kind is not None:
                 order = formats.KINDS.index(named.kind)
                 files.append((named.month or "", order, folder.name, f))
+    return _ingest_pipelined(ctx, [(furnisher, f) for _m, _o, furnisher, f in sorted(files)])
+
+
+def _ingest_pipelined(ctx: Context, files: list[tuple[str, Path]]) -> list[Receipt | IngestError]:
+    """Ingest files in order, validating the next one while the current one is written.
+
+    Validation (DuckDB, no store touched) and writing (the database or the lake) use
+    different cores; batches are still stored one at a time, in order. A duplicate of a batch
+    still being written is caught when it is stored (the batch's unique key).
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     results: list[Receipt | IngestError] = []
-    for _month, _order, furnisher, f in sorted(files):
+    with ThreadPoolExecutor(1, thread_name_prefix="ob-validate") as pool:
+        pending: Future[_Prepared | Receipt] | None = None
+        if files:
+            pending = pool.submit(_prepare, ctx, files[0][1], files[0][0])
         try:
-            results.append(ingest_file(ctx, f, furnisher))
-        except IngestError as e:
-            results.append(e)
+            for i in range(len(files)):
+                assert pending is not None
+                current, pending = pending, None
+                if i + 1 < len(files):
+                    pending = pool.submit(_prepare, ctx, files[i + 1][1], files[i + 1][0])
+                try:
+                    prepared = current.result()
+                    results.append(
+                        prepared if isinstance(prepared, Receipt) else _finish(ctx, prepared)
+                    )
+                except IngestError as e:
+                    results.append(e)
+        finally:
+            if pending is not None:  # stopped early: release the file validated ahead
+                try:
+                    ahead = pending.result()
+                    if isinstance(ahead, _Prepared):
+                        ahead.discard()
+                except BaseException:  # noqa: S110 - its own error does not matter any more
+                    pass
     return results
 
 

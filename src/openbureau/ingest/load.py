@@ -327,8 +327,9 @@ def apply(
         " s.closed, 'CNY',"
         " s.credit_limit_minor, s.original_amount_minor, s.term_months, s.month, s.balance_minor,"
         " s.amount_due_minor, s.amount_paid_minor, s.days_past_due, s.status, :now "
-        f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.furnisher_id = :f "
-        "AND a.furnisher_account_id = s.account_id)"
+        # Accounts held already were updated above: the unique key skips them, in the same
+        # index probe that the insert makes anyway (a NOT EXISTS would probe twice).
+        f"FROM {src} s WHERE true ON CONFLICT (furnisher_id, furnisher_account_id) DO NOTHING"
     )
     if pg:
         pg_rebuild(
@@ -377,12 +378,7 @@ def apply(
         " amount_due_minor, amount_paid_minor, days_past_due, status, batch_id) "
         "SELECT s.account_pk, s.month, s.credit_limit_minor, s.balance_minor, s.amount_due_minor,"
         f" s.amount_paid_minor, s.days_past_due, s.status, :b FROM {st} s"
-        + (
-            " WHERE NOT EXISTS (SELECT 1 FROM account_months m WHERE m.account_id = s.account_pk"
-            " AND m.month = s.month)"
-            if held
-            else ""
-        )
+        + (" WHERE true ON CONFLICT (account_id, month) DO NOTHING" if held else "")
     )
     lap("account_months_s")
     # 5. identity records: one per furnisher account, as of its latest month.
@@ -415,8 +411,7 @@ def apply(
         " s.birth_date, s.phone,"
         f" s.address, s.postcode, s.nid_hmac, {cipher('s.nid_cipher')}, s.nid_state,"
         " s.consumer_id, s.consumer_id IS NULL, s.month, :b, :now "
-        f"FROM {src} s WHERE NOT EXISTS (SELECT 1 FROM identity_records r"
-        " WHERE r.furnisher_id = :f AND r.furnisher_account_id = s.account_id)"
+        f"FROM {src} s WHERE true ON CONFLICT (furnisher_id, furnisher_account_id) DO NOTHING"
     )
     lap("identity_s")
     if not pg:
