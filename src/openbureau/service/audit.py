@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from openbureau.store.models import AuditEntry, AuditHead
 
@@ -33,6 +33,14 @@ _HEAD_ID = 1
 
 _LOG: Table = AuditEntry.__table__  # type: ignore[assignment]
 _HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+# Built once: an append runs on every request.
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == _HEAD_ID).with_for_update()
+_INSERT = insert(_LOG)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == _HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +84,7 @@ def timestamp(at: dt.datetime) -> str:
 
 def append(conn: Connection, events: Sequence[AuditEvent], at: dt.datetime) -> int:
     """Append ``events`` in the caller's transaction; returns the last sequence number."""
-    head = conn.execute(
-        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == _HEAD_ID).with_for_update()
-    ).one()
+    head = conn.execute(_LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
     stamp = timestamp(at)
     rows = []
@@ -99,8 +105,8 @@ def append(conn: Connection, events: Sequence[AuditEvent], at: dt.datetime) -> i
         row["hash"] = prev = entry_hash(row, prev)
         rows.append(row)
     if rows:
-        conn.execute(insert(_LOG), rows)
-        conn.execute(update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(seq=seq, hash=prev))
+        conn.execute(_INSERT, rows)
+        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return seq
 
 

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from openbureau.errors import InvalidRequestError, NotAuthenticatedError, NotFoundError
 from openbureau.keys import Keys
@@ -70,16 +70,19 @@ def _new_key(keys: Keys) -> tuple[str, str, str]:
     return client_id, f"{_PREFIX}_{client_id}_{secret}", _secret_hash(keys, secret)
 
 
+_RESOLVE = (
+    select(Consumer.id, ConsumerRedirect.to_id)
+    .outerjoin(ConsumerRedirect, ConsumerRedirect.from_id == Consumer.id)
+    .where(Consumer.id == bindparam("cid"))
+)
+
+
 def resolve_consumer(conn: Connection, consumer_id: str) -> str | None:
     """The surviving id of a consumer (merged ids redirect); None if there is no such file."""
     seen = {consumer_id}
     current = consumer_id
     for _ in range(8):  # merges of merges: a short chain at most
-        row = conn.execute(
-            select(Consumer.id, ConsumerRedirect.to_id)
-            .outerjoin(ConsumerRedirect, ConsumerRedirect.from_id == Consumer.id)
-            .where(Consumer.id == current)
-        ).first()
+        row = conn.execute(_RESOLVE, {"cid": current}).first()
         if row is None:
             return None
         if row.to_id is None or row.to_id in seen:

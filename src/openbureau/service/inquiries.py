@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from openbureau.errors import InquiryRefusedError, InvalidRequestError, NotFoundError
 from openbureau.identity import national_id
@@ -26,6 +26,11 @@ from openbureau.store.models import Consent, Consumer, Inquiry
 
 _INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
 _CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
+# Built once: the inquiry is the hot path.
+_CONSENT = (
+    select(_CONSENTS).where(_CONSENTS.c.id == bindparam("consent_id")).with_for_update(read=True)
+)
+_RECORD = insert(_INQUIRIES).returning(_INQUIRIES.c.id)
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,7 @@ def _refusal(
             "purpose_not_permitted",
             f"purpose {req.purpose!r} is not permissible in jurisdiction {profile.code!r}",
         )
-    consent = conn.execute(
-        select(_CONSENTS).where(_CONSENTS.c.id == req.consent_id).with_for_update(read=True)
-    ).first()
+    consent = conn.execute(_CONSENT, {"consent_id": req.consent_id}).first()
     if consent is None:
         return "consent_missing", f"there is no consent {req.consent_id!r}"
     owner = consent.consumer_id
@@ -137,17 +140,16 @@ def make_inquiry(
             report = build_report(conn, rc, cid, now, head=head)
             kind = "hard" if req.purpose in profile.hard_purposes else "soft"
             inquiry_id = conn.execute(
-                insert(_INQUIRIES)
-                .values(
-                    consumer_id=cid,
-                    lender=principal.lender,
-                    purpose=req.purpose,
-                    created_at=now,
-                    kind=kind,
-                    client_id=principal.client_id,
-                    consent_id=req.consent_id,
-                )
-                .returning(_INQUIRIES.c.id)
+                _RECORD,
+                {
+                    "consumer_id": cid,
+                    "lender": principal.lender,
+                    "purpose": req.purpose,
+                    "created_at": now,
+                    "kind": kind,
+                    "client_id": principal.client_id,
+                    "consent_id": req.consent_id,
+                },
             ).scalar_one()
             audit.append(
                 conn,

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -143,67 +143,51 @@ class ReportContext:
     sealer: Any  # openbureau.ingest.load.NationalIdSealer
 
 
-def header(conn: Connection, consumer_id: str) -> Any:
-    """One row: the consumer, display identity, latest score, freeze and fraud alert."""
-    name = (
-        select(IdentityRecord.name)
-        .where(IdentityRecord.consumer_id == consumer_id)
+# The hot path's statements, built once (SQLAlchemy then reuses their compiled form).
+_CID: Any = bindparam("cid")
+_IDS: Any = bindparam("ids", expanding=True)
+
+
+def _latest_identity(column: Any, *extra: Any) -> Any:
+    return (
+        select(column)
+        .where(IdentityRecord.consumer_id == _CID, *extra)
         .order_by(IdentityRecord.last_month.desc(), IdentityRecord.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    birth = (
-        select(IdentityRecord.birth_date)
-        .where(IdentityRecord.consumer_id == consumer_id, IdentityRecord.birth_date.is_not(None))
-        .order_by(IdentityRecord.last_month.desc(), IdentityRecord.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    merged_at = (
+
+
+_HEADER = (
+    select(
+        Consumer.id,
+        Consumer.national_id_cipher,
+        _latest_identity(IdentityRecord.name).label("name"),
+        _latest_identity(IdentityRecord.birth_date, IdentityRecord.birth_date.is_not(None)).label(
+            "birth_date"
+        ),
         select(func.max(ConsumerRedirect.created_at))
-        .where(ConsumerRedirect.to_id == consumer_id)
+        .where(ConsumerRedirect.to_id == _CID)
         .scalar_subquery()
+        .label("merged_at"),
+        Score.model_id,
+        Score.as_of,
+        Score.score,
+        Score.pd_bad,
+        Score.reasons,
+        Score.scored_at,
+        ConsumerControl.frozen,
+        ConsumerControl.fraud_alert_until,
     )
-    stmt = (
-        select(
-            Consumer.id,
-            Consumer.national_id_cipher,
-            name.label("name"),
-            birth.label("birth_date"),
-            merged_at.label("merged_at"),
-            Score.model_id,
-            Score.as_of,
-            Score.score,
-            Score.pd_bad,
-            Score.reasons,
-            Score.scored_at,
-            ConsumerControl.frozen,
-            ConsumerControl.fraud_alert_until,
-        )
-        .select_from(Consumer)
-        .outerjoin(Score, Score.consumer_id == Consumer.id)
-        .outerjoin(ConsumerControl, ConsumerControl.consumer_id == Consumer.id)
-        .where(Consumer.id == consumer_id)
-    )
-    return conn.execute(stmt).one()
+    .select_from(Consumer)
+    .outerjoin(Score, Score.consumer_id == Consumer.id)
+    .outerjoin(ConsumerControl, ConsumerControl.consumer_id == Consumer.id)
+    .where(Consumer.id == _CID)
+)
 
 
-def build_report(
-    conn: Connection,
-    rc: ReportContext,
-    consumer_id: str,
-    now: dt.datetime,
-    *,
-    head: Any = None,
-) -> dict[str, Any]:
-    """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``.
-
-    ``head`` is the file's :func:`header` when the caller has read it already.
-    """
-    if head is None:
-        head = header(conn, consumer_id)
-    ids = file_ids(conn, consumer_id, merged=head.merged_at is not None)
-    accounts = conn.execute(
+def _accounts_stmt(where: Any) -> Any:
+    return (
         select(
             Account.id,
             Account.furnisher_id,
@@ -225,25 +209,64 @@ def build_report(
         )
         .join(Furnisher, Furnisher.id == Account.furnisher_id)
         .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
-        .where(Account.consumer_id.in_(ids))
+        .where(where)
         .order_by(Account.opened, Account.id)
-    ).all()
+    )
+
+
+_ACCOUNTS_ONE = _accounts_stmt(Account.consumer_id == _CID)
+_ACCOUNTS_MANY = _accounts_stmt(Account.consumer_id.in_(_IDS))
+_MONTHS = select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status).where(
+    AccountMonth.account_id.in_(bindparam("accounts", expanding=True)),
+    AccountMonth.month >= bindparam("first"),
+)
+
+
+def _inquiries_stmt(where: Any) -> Any:
+    return (
+        select(Inquiry.lender, Inquiry.purpose, Inquiry.kind, Inquiry.created_at)
+        .where(where, Inquiry.created_at >= bindparam("since"))
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+        .limit(REPORT_INQUIRY_MAX)
+    )
+
+
+_INQUIRIES_ONE = _inquiries_stmt(Inquiry.consumer_id == _CID)
+_INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
+
+
+def header(conn: Connection, consumer_id: str) -> Any:
+    """One row: the consumer, display identity, latest score, freeze and fraud alert."""
+    return conn.execute(_HEADER, {"cid": consumer_id}).one()
+
+
+def build_report(
+    conn: Connection,
+    rc: ReportContext,
+    consumer_id: str,
+    now: dt.datetime,
+    *,
+    head: Any = None,
+) -> dict[str, Any]:
+    """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``.
+
+    ``head`` is the file's :func:`header` when the caller has read it already.
+    """
+    if head is None:
+        head = header(conn, consumer_id)
+    ids = file_ids(conn, consumer_id, merged=head.merged_at is not None)
+    one = len(ids) == 1
+    params: dict[str, Any] = {"cid": consumer_id} if one else {"ids": ids}
+    accounts = conn.execute(_ACCOUNTS_ONE if one else _ACCOUNTS_MANY, params).all()
     grids: dict[int, dict[dt.date, str]] = {int(a.id): {} for a in accounts}
     if accounts:
         first = min(month_start(month_index(a.last_month) - GRID_LONG + 1) for a in accounts)
-        months = conn.execute(
-            select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status).where(
-                AccountMonth.account_id.in_(list(grids)), AccountMonth.month >= first
-            )
-        ).all()
+        months = conn.execute(_MONTHS, {"accounts": list(grids), "first": first}).all()
         for m in months:
             grids[int(m.account_id)][m.month] = str(m.status)
     since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
     inquiries = conn.execute(
-        select(Inquiry.lender, Inquiry.purpose, Inquiry.kind, Inquiry.created_at)
-        .where(Inquiry.consumer_id.in_(ids), Inquiry.created_at >= since)
-        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
-        .limit(REPORT_INQUIRY_MAX)
+        _INQUIRIES_ONE if one else _INQUIRIES_MANY, {**params, "since": since}
     ).all()
 
     account_out = []
