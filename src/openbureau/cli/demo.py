@@ -30,6 +30,13 @@ def _link_step(ctx: Context, population: Path) -> None:
     console.print(metrics_table(evaluate_store(ctx, population).as_dict()))
 
 
+def _took(since: float) -> float:
+    """Print how long a step took; returns the time the next step starts."""
+    now = time.perf_counter()
+    console.print(f"   [dim]took {now - since:.1f} s[/]")
+    return now
+
+
 def demo(
     consumers: Annotated[int, typer.Option(help="Number of synthetic consumers.")] = 20_000,
     months: Annotated[int, typer.Option(help="Reporting months to synthesise.")] = 36,
@@ -60,16 +67,20 @@ def demo(
                 f"(seed {seed}) into {out}"
             )
             config = SynthConfig(consumers=consumers, months=months, seed=seed)
+            step = time.perf_counter()
             with progress_display() as progress:
                 summary = generate(config, out, progress)
             console.print(summary_table(summary))
+            step = _took(step)
 
             console.print("[bold]3. Ingesting[/] every furnisher feed, month by month")
             receipts = ingest_feeds(ctx, out / "feeds", out / "furnishers.json")
             console.print(receipts_table(receipts))
+            step = _took(step)
 
             console.print("[bold]4. Linking[/] identity records to consumers (Splink, DuckDB)")
             _link_step(ctx, out)
+            step = _took(step)
 
             # Features, models and scores (openbureau.cli.demo_scores).
             from openbureau.cli.demo_scores import score_steps

@@ -80,14 +80,17 @@ def receipts_table(results: list[Receipt | IngestError]) -> Table:
     for col in (
         "furnisher",
         "kind",
-        "batches ok",
+        "files",
         "records",
         "accepted",
         "rejected",
         "corrected",
         "dupl.",
     ):
-        table.add_column(col, justify="left" if col in ("furnisher", "kind") else "right")
+        # no_wrap: an 80-column terminal must not cut a count short.
+        table.add_column(
+            col, justify="left" if col in ("furnisher", "kind") else "right", no_wrap=True
+        )
     for (furnisher, kind), agg in sorted(rows.items()):
         ok, total, *rest = agg
         table.add_row(furnisher, kind, f"{ok}/{total}", *(f"{n:,}" for n in rest))
