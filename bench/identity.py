@@ -82,7 +82,7 @@ def _child(*args: str) -> dict[str, object]:
 
 
 def main(populations: list[Path]) -> None:
-    console = Console()
+    console = Console(width=200)  # the table is wide: do not cut it at a pipe's 80 columns
     table = Table(
         "population",
         "people",
@@ -133,5 +133,7 @@ if __name__ == "__main__":
         print(json.dumps(prepare(Path(sys.argv[2]), Path(sys.argv[3]))))
     elif sys.argv[1:2] == ["--link"]:
         print(json.dumps(run_link(Path(sys.argv[2])), default=str))
+    elif not sys.argv[1:] or sys.argv[1] in {"-h", "--help"}:
+        print(__doc__)
     else:
         main([Path(p) for p in sys.argv[1:]])
