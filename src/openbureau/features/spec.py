@@ -95,11 +95,13 @@ STEPS: tuple[Step, ...] = (
         "CASE WHEN m.status IN ('charged_off', 'collection') THEN 6 "
         "WHEN m.status = 'dpd120' THEN 5 WHEN m.status = 'dpd90' THEN 4 "
         "WHEN m.status = 'dpd60' THEN 3 WHEN m.status = 'dpd30' THEN 2 "
-        "WHEN m.days_past_due > 0 THEN 1 ELSE 0 END AS sr "
+        "WHEN m.days_past_due > 0 THEN 1 ELSE 0 END AS sr, "
+        "lag(m.balance_minor) OVER (PARTITION BY m.account_id ORDER BY m.month) AS prev_bal "
         "FROM account_months m WHERE m.consumer_id IS NOT NULL AND m.month <= DATE '{CUT}'",
         "Account-months with their age in months before the cut-off (0 = the cut-off month) "
         "and a status rank `sr`: 0 paid as agreed, 1 late 1–29 days, 2 30 days, 3 60, 4 90, "
-        "5 120+, 6 charged off or in collection.",
+        "5 120+, 6 charged off or in collection; `prev_bal` is the account's balance of the "
+        "month before (the statement the month's payment answers).",
     ),
     Step(
         "acc",
@@ -120,6 +122,11 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN age < 3 AND sr < 6 THEN due ELSE 0 END) AS due_3m, "
         "sum(CASE WHEN age < 12 AND sr < 6 THEN paid ELSE 0 END) AS paid_12m, "
         "sum(CASE WHEN age < 12 AND sr < 6 THEN due ELSE 0 END) AS due_12m, "
+        "sum(CASE WHEN age < 24 AND sr < 6 AND prev_bal > due THEN 1 ELSE 0 END) AS owed_24m, "
+        "sum(CASE WHEN age < 24 AND sr < 6 AND prev_bal > due AND paid >= prev_bal "
+        "THEN 1 ELSE 0 END) AS full_24m, "
+        "sum(CASE WHEN age < 24 THEN bal ELSE 0 END) AS bal_24m, "
+        "sum(CASE WHEN age < 24 THEN lim ELSE 0 END) AS lim_24m, "
         "max(CASE WHEN age < 3 THEN sr ELSE 0 END) AS worst_3m, "
         "max(CASE WHEN age < 12 THEN sr ELSE 0 END) AS worst_12m, "
         "max(CASE WHEN age < 24 THEN sr ELSE 0 END) AS worst_24m, "
@@ -137,7 +144,10 @@ STEPS: tuple[Step, ...] = (
         "FROM am WHERE age >= 0 GROUP BY account_id",
         "One row per account: its state in the cut-off month (`now_*`, open = reported, "
         "not closed, paid off, charged off or in collection), balances, limits, payments and "
-        "amounts due summed over windows, worst status, months since the last late payment, "
+        "amounts due summed over windows, months of the last 24 in which the previous balance "
+        "exceeded the amount due (`owed_24m`) and of those the months paid in full "
+        "(`full_24m`: payment ≥ previous balance), worst status, months since the last late "
+        "payment, "
         "and `derog_age`, the months since it was first charged off or sent to collection.",
     ),
     Step(
@@ -191,6 +201,11 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN t.revolving = 1 THEN c.due_3m ELSE 0 END) AS rev_due_3m, "
         "sum(CASE WHEN t.revolving = 1 THEN c.paid_12m ELSE 0 END) AS rev_paid_12m, "
         "sum(CASE WHEN t.revolving = 1 THEN c.due_12m ELSE 0 END) AS rev_due_12m, "
+        "sum(CASE WHEN t.revolving = 1 THEN c.owed_24m ELSE 0 END) AS rev_owed_24m, "
+        "sum(CASE WHEN t.revolving = 1 THEN c.full_24m ELSE 0 END) AS rev_full_24m, "
+        "sum(CASE WHEN t.revolving = 1 AND c.lim_24m > 0 THEN CAST(floor(CAST(c.bal_24m AS "
+        "DOUBLE) * 10000 / CAST(c.lim_24m AS DOUBLE)) AS BIGINT) ELSE 0 END) AS util24_bp_sum, "
+        "sum(CASE WHEN t.revolving = 1 AND c.lim_24m > 0 THEN 1 ELSE 0 END) AS util24_n, "
         "max(t.open_age) AS oldest, sum(t.open_age) AS age_sum, min(t.open_age) AS newest, "
         "sum(CASE WHEN t.open_age < 6 THEN 1 ELSE 0 END) AS opened_6m, "
         "sum(CASE WHEN t.open_age < 12 THEN 1 ELSE 0 END) AS opened_12m, "
@@ -230,6 +245,8 @@ STEPS: tuple[Step, ...] = (
         "AS n_gamble, "
         "sum(CASE WHEN direction = 'out' AND merchant_category = '6012' THEN 1 ELSE 0 END) "
         "AS n_loan, "
+        "sum(CASE WHEN direction = 'out' AND merchant_category IN ('5812', '5651', '5732', "
+        "'5311') THEN 1 ELSE 0 END) AS n_discr, "
         "sum(CASE WHEN direction = 'out' AND hr < 6 THEN 1 ELSE 0 END) AS n_night, "
         "sum(CASE WHEN direction = 'in' AND inflow_kind = 'salary' THEN 1 ELSE 0 END) "
         "AS n_salary, "
@@ -246,14 +263,16 @@ STEPS: tuple[Step, ...] = (
         "Payment transactions of the 12 months up to the cut-off, per furnisher customer and "
         "month (timestamps taken in UTC as naive timestamps, so that calendar functions need "
         "no time-zone rules): outflows, their amount, cash-like (MCC 6011, 6051), "
-        "gambling (7995) and loan-repayment (6012) outflows, outflows between 00:00 and "
+        "gambling (7995) and loan-repayment (6012) outflows, discretionary outflows "
+        "(restaurants 5812, clothing 5651, electronics 5732, department stores 5311), "
+        "outflows between 00:00 and "
         "05:59, salary and income-like (salary, transfer) inflows, and the last day active.",
     ),
     Step(
         "pcm",
         "SELECT l.consumer_id, p.age, sum(p.n_out) AS n_out, sum(p.amt_out) AS amt_out, "
         "sum(p.n_cash) AS n_cash, sum(p.n_gamble) AS n_gamble, sum(p.n_loan) AS n_loan, "
-        "sum(p.n_night) AS n_night, sum(p.n_salary) AS n_salary, "
+        "sum(p.n_discr) AS n_discr, sum(p.n_night) AS n_night, sum(p.n_salary) AS n_salary, "
         "sum(p.n_income) AS n_income, sum(p.amt_income) AS amt_income, "
         "max(p.last_day) AS last_day "
         "FROM pm p JOIN customer_links l ON l.furnisher_id = p.furnisher_id "
@@ -274,6 +293,7 @@ STEPS: tuple[Step, ...] = (
         "max(CASE WHEN age < 6 AND n_out + n_income > 0 THEN age END) AS first_seen, "
         "sum(CASE WHEN age < 6 THEN y ELSE 0 END) AS s1, "
         "sum(CASE WHEN age < 6 THEN y * y ELSE 0 END) AS s2, "
+        "sum(CASE WHEN age < 3 AND n_salary > 0 THEN 1 ELSE 0 END) AS salary_3m, "
         "sum(CASE WHEN age < 6 AND n_salary > 0 THEN 1 ELSE 0 END) AS salary_6m, "
         "sum(CASE WHEN age < 6 AND n_income > 0 THEN 1 ELSE 0 END) AS income_6m, "
         "min(CASE WHEN n_salary > 0 THEN age END) AS since_salary, "
@@ -286,6 +306,7 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN age < 3 THEN n_cash + n_gamble ELSE 0 END) AS risky_3m, "
         "sum(CASE WHEN age >= 3 THEN n_cash + n_gamble ELSE 0 END) AS risky_base, "
         "sum(CASE WHEN age < 3 THEN n_night ELSE 0 END) AS night_3m, "
+        "sum(CASE WHEN age < 3 THEN n_discr ELSE 0 END) AS discr_3m, "
         "sum(CASE WHEN age >= 3 THEN n_night ELSE 0 END) AS night_base, "
         "sum(amt_income) AS inc_12m, sum(n_out) AS n_12m, sum(n_cash) AS cash_12m, "
         "sum(n_gamble) AS gamble_12m, sum(n_loan) AS loan_12m, sum(n_night) AS night_12m, "
@@ -579,6 +600,29 @@ FEATURES: tuple[Feature, ...] = (
         "nothing due on revolving accounts",
     ),
     Feature(
+        "ao_utilisation_vs_12m",
+        "amounts_owed",
+        f"{_ratio('cf.rev_bal', 'cf.rev_lim')} - {_ratio('cf.rev_bal_12m', 'cf.rev_lim_12m')}",
+        "Revolving utilisation in the cut-off month minus the 12-month utilisation (balances "
+        "above or below the holder's habit).",
+        "increasing",
+        "AO16",
+        "Balances have risen above their usual level relative to limits",
+        "no open revolving account with a limit",
+    ),
+    Feature(
+        "ao_full_payment_share_24m",
+        "amounts_owed",
+        _ratio("cf.rev_full_24m", "cf.rev_owed_24m"),
+        "Of the revolving account-months of the last 24 whose previous balance exceeded the "
+        "amount due, the share in which the previous balance was paid in full (a transactor "
+        "pays the statement; a revolver carries part of it).",
+        "decreasing",
+        "AO17",
+        "Balances are seldom paid in full",
+        "no revolving balance above the amount due in 24 months",
+    ),
+    Feature(
         "ao_mean_account_utilisation_12m",
         "amounts_owed",
         "CAST(cf.util_bp_sum AS DOUBLE) / NULLIF(CAST(cf.util_n AS DOUBLE), 0) / 10000",
@@ -588,6 +632,17 @@ FEATURES: tuple[Feature, ...] = (
         "increasing",
         "AO12",
         "Balances are habitually high relative to limits on most accounts",
+        "no revolving account with a limit",
+    ),
+    Feature(
+        "ao_mean_account_utilisation_24m",
+        "amounts_owed",
+        "CAST(cf.util24_bp_sum AS DOUBLE) / NULLIF(CAST(cf.util24_n AS DOUBLE), 0) / 10000",
+        "Average over revolving accounts of each account's balance-to-limit ratio over the "
+        "last 24 months (the long-run habit; ratios floored to 0.0001).",
+        "increasing",
+        "AO18",
+        "Balances are persistently high relative to limits on most accounts",
         "no revolving account with a limit",
     ),
     Feature(
@@ -824,6 +879,16 @@ FEATURES: tuple[Feature, ...] = (
         "No regular salary inflows",
     ),
     Feature(
+        "pb_salary_months_3m",
+        "payment_behaviour",
+        "pb.salary_3m",
+        "Months of the last 3 with a salary inflow.",
+        "decreasing",
+        "PB24",
+        "Salary inflows have been missed recently",
+        "no payment data",
+    ),
+    Feature(
         "pb_salary_months_12m",
         "payment_behaviour",
         "coalesce(pb.salary_12m, 0)",
@@ -935,6 +1000,18 @@ FEATURES: tuple[Feature, ...] = (
         "PB22",
         "High share of payments going to loan repayments over the year",
         "no spending in the last 12 months",
+    ),
+    Feature(
+        "pb_discretionary_share_3m",
+        "payment_behaviour",
+        _ratio("pb.discr_3m", "pb.n_3m"),
+        "Share of outgoing payments of the last 3 months that are discretionary (restaurants "
+        "5812, clothing 5651, electronics 5732, department stores 5311); households under "
+        "strain cut these first.",
+        "decreasing",
+        "PB25",
+        "Little discretionary spending recently",
+        "no spending in the last 3 months",
     ),
     Feature(
         "pb_night_share_12m",
