@@ -209,7 +209,9 @@ _TUNED: dict[str, str] = {
         "(status = 'closed' OR status = 'paid')::INTEGER AS ended, "
         "CASE status WHEN 'charged_off' THEN 6 WHEN 'collection' THEN 6 WHEN 'dpd120' THEN 5 "
         "WHEN 'dpd90' THEN 4 WHEN 'dpd60' THEN 3 WHEN 'dpd30' THEN 2 "
-        "ELSE (days_past_due > 0)::INTEGER END AS sr FROM account_months "
+        "ELSE (days_past_due > 0)::INTEGER END AS sr, "
+        "lag(balance_minor) OVER (PARTITION BY account_id ORDER BY month) AS prev_bal "
+        "FROM account_months "
         "WHERE consumer_id IS NOT NULL AND month <= DATE '{CUT}'"
     ),
     # Payments: naive UTC timestamps (no ICU calendar), integer month keys, then aggregate.
@@ -220,7 +222,9 @@ _TUNED: dict[str, str] = {
         "count(*) FILTER (WHERE direction = 'out' AND merchant_category IN ('6011', '6051')) "
         "AS n_cash, count(*) FILTER (WHERE direction = 'out' AND merchant_category = '7995') "
         "AS n_gamble, count(*) FILTER (WHERE direction = 'out' AND merchant_category = '6012') "
-        "AS n_loan, count(*) FILTER (WHERE direction = 'out' AND hr < 6) AS n_night, "
+        "AS n_loan, count(*) FILTER (WHERE direction = 'out' AND merchant_category IN "
+        "('5812', '5651', '5732', '5311')) AS n_discr, "
+        "count(*) FILTER (WHERE direction = 'out' AND hr < 6) AS n_night, "
         "count(*) FILTER (WHERE direction = 'in' AND inflow_kind = 'salary') AS n_salary, "
         "count(*) FILTER (WHERE direction = 'in' AND inflow_kind IN ('salary', 'transfer')) "
         "AS n_income, coalesce(sum(amount_minor) FILTER (WHERE direction = 'in' AND "
