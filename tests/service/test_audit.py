@@ -143,3 +143,19 @@ def test_concurrent_inquiries_keep_one_chain(service: Service) -> None:
     assert service.count("audit_log") == before + 30
     result = _check(service)
     assert result.ok and result.entries == result.head_seq
+
+
+def test_non_ascii_details_hash_the_same_on_every_database(service: Service) -> None:
+    from openbureau.service.auth import create_client
+
+    create_client(
+        service.db,
+        service.ctx.keys,
+        role="lender",
+        name="招商",
+        lender="招商微贷",
+        now=service.clock(),
+    )
+    service.consent(lender="招商微贷")
+    assert "招商微贷" in service.rows("SELECT detail FROM audit_log ORDER BY seq DESC")[0].detail
+    assert _check(service).ok

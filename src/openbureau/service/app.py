@@ -55,7 +55,7 @@ class Bureau:
         return self.clock()
 
 
-def _bureau(request: Request) -> Bureau:
+async def _bureau(request: Request) -> Bureau:
     bureau: Bureau = request.app.state.bureau
     return bureau
 
@@ -184,7 +184,7 @@ def my_consents(
     principal: ConsumerP,
     bureau: BureauDep,
     limit: Limit = 50,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64, pattern=s.ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     """The consumer's consents (live, expired and revoked)."""
     now = bureau.now()
@@ -197,7 +197,7 @@ def my_consents(
 
 @router.delete("/me/consents/{consent_id}", response_model=s.ConsentOut, tags=["consumer"])
 def revoke_consent(
-    consent_id: Annotated[str, PathParam(max_length=64)],
+    consent_id: Annotated[str, PathParam(max_length=64, pattern=s.ID_PATTERN)],
     principal: ConsumerP,
     bureau: BureauDep,
 ) -> dict[str, Any]:
@@ -395,7 +395,7 @@ def get_inquiry(
 
 # --- furnishers -----------------------------------------------------------------------------
 
-FurnisherId = Annotated[str, PathParam(min_length=1, max_length=64)]
+FurnisherId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=s.ID_PATTERN)]
 
 
 def _own_furnisher(principal: Principal, furnisher_id: str) -> None:
@@ -428,11 +428,14 @@ async def upload_batch(
         Query(
             min_length=1,
             max_length=200,
+            pattern=_FILE_NAME.pattern,
             description="The batch file's name: <YYYY-MM>.<accounts|payments>.<csv|jsonl|parquet>"
             "[.gz]",
         ),
     ],
-    batch_ref: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    batch_ref: Annotated[
+        str | None, Query(min_length=1, max_length=200, pattern=s.ID_PATTERN)
+    ] = None,
 ) -> Any:
     """Upload one batch file (the body, streamed); ingest it; return its receipt."""
     from fastapi.responses import JSONResponse
@@ -497,7 +500,7 @@ def list_batches(
     principal: Furnisher,
     bureau: BureauDep,
     limit: Limit = 50,
-    before: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[str | None, Query(max_length=64, pattern=s.ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     """The furnisher's own batches, newest first."""
     _own_furnisher(principal, furnisher_id)
@@ -549,7 +552,7 @@ def list_batches(
 )
 def get_receipt(
     furnisher_id: FurnisherId,
-    batch_id: Annotated[str, PathParam(min_length=1, max_length=64)],
+    batch_id: Annotated[str, PathParam(min_length=1, max_length=64, pattern=s.ID_PATTERN)],
     principal: Furnisher,
     bureau: BureauDep,
 ) -> dict[str, Any]:
@@ -652,7 +655,7 @@ def consumers(
     principal: Operator,
     bureau: BureauDep,
     limit: Limit = 50,
-    after: Annotated[str | None, Query(max_length=32)] = None,
+    after: Annotated[str | None, Query(max_length=32, pattern=s.ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Consumers on file, in id order (ids and counts only)."""
     now = bureau.now()

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 
 from openbureau.store.models import AuditEntry, AuditHead
 
@@ -82,8 +82,47 @@ def timestamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+# PostgreSQL appends one entry in one statement: lock the head, hash, insert, move the head.
+# The hash is the same sha256 over the same canonical JSON text as entry_hash computes: the
+# array's middle (every field but the sequence number and the previous hash) is rendered in
+# Python, the two ends from the locked head.
+_PG_APPEND = text(
+    "WITH head AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), "
+    "new AS (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, "
+    "encode(sha256(convert_to('[' || (head.seq + 1)::text || ',' || :middle || ',\"' "
+    "|| head.hash || '\"]', 'UTF8')), 'hex') AS hash FROM head), "
+    "ins AS (INSERT INTO audit_log (seq, at, actor, role, action, object_type, object_id, "
+    "consumer_id, detail, prev_hash, hash) SELECT new.seq, :at, :actor, :role, :action, "
+    ":object_type, :object_id, :consumer_id, :detail, new.prev_hash, new.hash FROM new "
+    "RETURNING seq, hash) "
+    "UPDATE audit_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE audit_head.id = 1 "
+    "RETURNING audit_head.seq"
+)
+
+
+def _append_postgres(conn: Connection, ev: AuditEvent, stamp: str) -> int:
+    detail = canonical(dict(ev.detail))
+    fields = [stamp, ev.actor, ev.role, ev.action, ev.object_type, ev.object_id]
+    fields += [ev.consumer_id, detail]
+    middle = canonical(fields)[1:-1]
+    params = {
+        "middle": middle,
+        "at": stamp,
+        "actor": ev.actor,
+        "role": ev.role,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "consumer_id": ev.consumer_id,
+        "detail": detail,
+    }
+    return int(conn.execute(_PG_APPEND, params).scalar_one())
+
+
 def append(conn: Connection, events: Sequence[AuditEvent], at: dt.datetime) -> int:
     """Append ``events`` in the caller's transaction; returns the last sequence number."""
+    if conn.dialect.name == "postgresql" and len(events) == 1:
+        return _append_postgres(conn, events[0], timestamp(at))
     head = conn.execute(_LOCK_HEAD).one()
     seq, prev = int(head.seq), str(head.hash)
     stamp = timestamp(at)

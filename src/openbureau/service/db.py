@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, create_engine, event
 
 from openbureau.config import Settings
 from openbureau.store.db import make_engine
@@ -51,8 +51,13 @@ class ServiceDB:
             event.listen(self.engine, "connect", _sqlite_manual_transactions)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
+            make_engine(url).dispose()  # validates the URL the project's way (ConfigError)
             pool = settings.service_db_pool
-            self.engine = make_engine(url, pool_size=pool, max_overflow=pool)
+            # No ping before each checkout (a round trip per request): a connection the
+            # server dropped fails one request with 503 and the pool reconnects.
+            self.engine = create_engine(
+                url, pool_size=pool, max_overflow=pool, pool_pre_ping=False, pool_recycle=3600
+            )
 
     @property
     def dialect(self) -> str:

@@ -21,7 +21,7 @@ from openbureau.service import audit
 from openbureau.service.auth import Principal, resolve_consumer
 from openbureau.service.consent import consent_state
 from openbureau.service.db import ServiceDB, as_utc
-from openbureau.service.report import ReportContext, build_report, file_ids, header
+from openbureau.service.report import ReportContext, build_report, file_ids, resolved_header
 from openbureau.store.models import Consent, Consumer, Inquiry
 
 _INQUIRIES: Table = Inquiry.__table__  # type: ignore[assignment]
@@ -41,9 +41,10 @@ class InquiryInput:
     national_id: str | None = None
 
 
-def _find_consumer(conn: Connection, rc: ReportContext, req: InquiryInput) -> str | None:
+def _find_file(conn: Connection, rc: ReportContext, req: InquiryInput) -> Any:
+    """The header of the named consumer's file (merges followed), or None."""
     if req.consumer_id is not None:
-        return resolve_consumer(conn, req.consumer_id)
+        return resolved_header(conn, req.consumer_id)
     assert req.national_id is not None
     value = national_id.normalise(req.national_id)
     reason = national_id.invalid_reason(value)
@@ -52,7 +53,7 @@ def _find_consumer(conn: Connection, rc: ReportContext, req: InquiryInput) -> st
     found = conn.execute(
         select(Consumer.id).where(Consumer.national_id_hmac == rc.sealer.hmac_hex(value))
     ).scalar()
-    return None if found is None else resolve_consumer(conn, str(found))
+    return None if found is None else resolved_header(conn, str(found))
 
 
 def _refusal(
@@ -103,15 +104,14 @@ def make_inquiry(
         raise InvalidRequestError("this client has no lender name: it cannot make inquiries")
     error: Exception | None = None
     with db.write() as conn:
-        cid = _find_consumer(conn, rc, req)
-        head = None
+        head = _find_file(conn, rc, req)
+        cid: str | None = None if head is None else str(head.id)
         if cid is None:
             refusal: tuple[str, str] | None = (
                 "no_file",
                 "no credit file matches the consumer given",
             )
         else:
-            head = header(conn, cid)
             refusal = _refusal(conn, profile, principal, req, cid, bool(head.frozen), now)
         if refusal is not None:
             reason, message = refusal

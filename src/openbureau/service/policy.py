@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openbureau.errors import ConfigError, NotPermittedError
-from openbureau.service.auth import ROLES, Principal
+from openbureau.service.auth import ROLES, Authenticator, Principal
 
 # Routes anyone may call: the OpenAPI document and the liveness probe (no data behind them).
 PUBLIC = frozenset({("GET", "/openapi.json"), ("GET", "/v1/health")})
@@ -34,14 +35,19 @@ class Allow:
             raise ConfigError(f"a route must admit known roles, got {sorted(unknown) or 'none'}")
         self.roles = frozenset(roles)
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         bureau = request.app.state.bureau
-        principal: Principal = bureau.auth.authenticate(
-            credentials.credentials if credentials is not None else None
+        token = credentials.credentials if credentials is not None else None
+        # A key seen in the last seconds is answered on the event loop; a lookup goes to a
+        # worker thread (it reads the database).
+        auth: Authenticator = bureau.auth
+        cached = auth.cached(token)
+        principal: Principal = (
+            cached if cached is not None else await run_in_threadpool(auth.authenticate, token)
         )
         bureau.limiter.check(principal.client_id)
         if principal.role not in self.roles:

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbureau.errors import (
@@ -194,6 +194,10 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         return problem(status, detail, request=request, headers=headers or None)
 
+    async def on_data(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database cannot store: what the schemas let through, it refuses.
+        return problem(422, "a value in the request cannot be stored", request=request)
+
     async def on_database(request: Request, exc: Exception) -> JSONResponse:
         logger.error("database unavailable: %s", type(exc).__name__)
         return problem(503, "the credit-file database is unavailable; retry later", request=request)
@@ -208,6 +212,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OpenBureauError, on_bureau_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DataError, on_data)
     app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(InterfaceError, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -178,10 +178,12 @@ _HEADER = (
         Score.scored_at,
         ConsumerControl.frozen,
         ConsumerControl.fraud_alert_until,
+        ConsumerRedirect.to_id.label("redirect_to"),
     )
     .select_from(Consumer)
     .outerjoin(Score, Score.consumer_id == Consumer.id)
     .outerjoin(ConsumerControl, ConsumerControl.consumer_id == Consumer.id)
+    .outerjoin(ConsumerRedirect, ConsumerRedirect.from_id == Consumer.id)
     .where(Consumer.id == _CID)
 )
 
@@ -238,6 +240,24 @@ _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
 def header(conn: Connection, consumer_id: str) -> Any:
     """One row: the consumer, display identity, latest score, freeze and fraud alert."""
     return conn.execute(_HEADER, {"cid": consumer_id}).one()
+
+
+def resolved_header(conn: Connection, consumer_id: str) -> Any:
+    """The header of the file ``consumer_id`` belongs to (following merges), or None.
+
+    One query for a consumer that was never merged away (the common case).
+    """
+    seen = {consumer_id}
+    current = consumer_id
+    for _ in range(8):  # merges of merges: a short chain at most
+        row = conn.execute(_HEADER, {"cid": current}).first()
+        if row is None:
+            return None
+        if row.redirect_to is None or row.redirect_to in seen:
+            return row
+        seen.add(row.redirect_to)
+        current = row.redirect_to
+    return None
 
 
 def build_report(
@@ -425,4 +445,5 @@ __all__ = [
     "build_report",
     "file_ids",
     "header",
+    "resolved_header",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openbureau.rules.profiles import ALL_PURPOSES
 
@@ -13,8 +14,20 @@ Purpose = Literal[ALL_PURPOSES]  # type: ignore[valid-type]
 MAX_PAGE = 100
 
 
+# Ids in paths and queries: letters, digits and a few separators (no control characters).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class Identity(_In):
@@ -24,10 +37,10 @@ class Identity(_In):
 class InquiryRequest(_In):
     """A lender's inquiry: the consumer (by id or by identity), the purpose, the consent."""
 
-    consumer_id: str | None = Field(default=None, min_length=1, max_length=32)
+    consumer_id: str | None = Field(default=None, min_length=1, max_length=32, pattern=ID_PATTERN)
     identity: Identity | None = None
     purpose: Purpose
-    consent_id: str = Field(min_length=1, max_length=64)
+    consent_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
 
     @model_validator(mode="after")
     def _one_way_to_name_the_consumer(self) -> InquiryRequest:
@@ -268,6 +281,7 @@ class Health(BaseModel):
 
 
 __all__ = [
+    "ID_PATTERN",
     "MAX_PAGE",
     "AlertPage",
     "BatchPage",
