@@ -1,0 +1,167 @@
+"""How much of the true PD's AUC the features can carry at all: a diagnostic that, unlike
+every product path, trains on the synthetic truth.
+
+    python bench/model_ceiling.py [--seeds 0 1 2] [--consumers 20000] [--months 36]
+                                  [--cache /tmp/openbureau-model-quality]
+
+On the populations that ``bench/model_quality.py`` prepares (same cache), with the features
+of the current definitions, it prints the ratio of AUC to the true PD's AUC at the two
+evaluation dates for
+
+* ``bureau outcome``: the GBM challenger's LightGBM set-up trained as of the training date
+  on the bureau's own 12-month outcome (what ``model train --kind gbm`` does);
+* ``true PD``: the same set-up (monotone constraints included) trained as of the training
+  date on the *true* PD as a soft label — no label noise, the same out-of-time gap;
+* ``true PD, in time``: an unconstrained GBM trained on the true PD at the evaluation date
+  itself, scored by 2-fold cross-fitting — no label noise and no time gap, so roughly the
+  most these features can tell about the true PD.
+
+If the last two rows sit near or below a target, no training change can reach it: the
+features lack the information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from model_quality import dates, prepare
+from openbureau.config import Settings
+from openbureau.context import Context
+from openbureau.features.asof import AsOf
+from openbureau.features.compute import load_features
+from openbureau.features.spec import FEATURES, feature_names
+from openbureau.scores.evaluate import consumer_persons
+from openbureau.scores.train import GBM_DEFAULTS, sample
+from openbureau.synth import SynthConfig
+
+_DIRECTION = {"increasing": 1, "decreasing": -1, "none": 0}
+
+
+def _truth_frame(ctx: Context, truth: Path, as_of: AsOf) -> pd.DataFrame:
+    """Features of the consumers that are one person, with that person's truth."""
+    feats = load_features(ctx, as_of).to_pandas()
+    persons = consumer_persons(ctx, truth, as_of).to_pandas()
+    persons = persons[persons.persons == 1]
+    pm = pq.read_table(
+        truth / "person_months.parquet",
+        columns=["person_id", "pd_12m", "bad_12m"],
+        filters=[("month", "=", f"{as_of.cutoff_month:%Y-%m}")],
+    ).to_pandas()
+    df = feats.merge(persons[["consumer_id", "person_id"]], on="consumer_id").merge(
+        pm, on="person_id"
+    )
+    return df[df.bad_12m.notna()].reset_index(drop=True)
+
+
+def _params(monotone: bool, objective: str) -> dict[str, Any]:
+    risk = {f.name: f.risk for f in FEATURES}
+    return {
+        "objective": objective,
+        "learning_rate": GBM_DEFAULTS["learning_rate"],
+        "num_leaves": GBM_DEFAULTS["num_leaves"],
+        "min_data_in_leaf": GBM_DEFAULTS["min_child_samples"],
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "monotone_constraints": [_DIRECTION[risk[f]] if monotone else 0 for f in feature_names()],
+        "monotone_constraints_method": "intermediate",
+        "seed": 0,
+        "deterministic": True,
+        "num_threads": 1,
+        "verbosity": -1,
+    }
+
+
+def _fit(frame: pd.DataFrame, y: np.ndarray[Any, Any], params: dict[str, Any]) -> Any:
+    """LightGBM with the challenger's early stopping (20 % stratified hold-out, refit)."""
+    import lightgbm as lgb
+    from sklearn.model_selection import train_test_split
+
+    m = frame[feature_names()].to_numpy(float)
+    strata = (y > np.median(y)) if params["objective"] == "cross_entropy" else y
+    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=strata, random_state=0)
+    probe = lgb.train(
+        params,
+        lgb.Dataset(m[tr], y[tr]),
+        2000,
+        valid_sets=[lgb.Dataset(m[va], y[va])],
+        callbacks=[lgb.early_stopping(100, verbose=False)],
+    )
+    rounds = max(1, round(max(probe.best_iteration, 1) / 0.8))
+    return lgb.train(params, lgb.Dataset(m, y), rounds)
+
+
+def _ratio(df: pd.DataFrame, score: np.ndarray[Any, Any]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    y = df.bad_12m.astype(int)
+    return float(roc_auc_score(y, score) / roc_auc_score(y, df.pd_12m))
+
+
+def ceiling(cache: Path, config: SynthConfig) -> dict[str, list[float]]:
+    population, base = prepare(cache, config)
+    work = cache / f"ceiling-n{config.consumers}-m{config.months}-s{config.seed}"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(base, work)
+    train_at, _, evaluate = dates(config)
+    truth = population / "truth"
+    names = feature_names()
+    ctx = Context(Settings(home=work))
+    try:
+        frames = {d.key: _truth_frame(ctx, truth, d) for d in evaluate}
+        dev = sample(ctx, train_at)
+        bureau = _fit(dev.X, dev.y, _params(True, "binary"))
+        t0 = _truth_frame(ctx, truth, train_at)
+        oracle = _fit(t0, t0.pd_12m.to_numpy(float), _params(True, "cross_entropy"))
+        rows: dict[str, list[float]] = {"bureau outcome": [], "true PD": [], "true PD, in time": []}
+        for d in evaluate:
+            df = frames[d.key]
+            m = df[names].to_numpy(float)
+            rows["bureau outcome"].append(_ratio(df, bureau.predict(m, raw_score=True)))
+            rows["true PD"].append(_ratio(df, oracle.predict(m, raw_score=True)))
+            fold = np.arange(len(df)) % 2 == 0
+            cross = np.zeros(len(df))
+            for part in (fold, ~fold):
+                b = _fit(df[part], df.pd_12m[part].to_numpy(float), _params(False, "cross_entropy"))
+                cross[~part] = b.predict(m[~part], raw_score=True)
+            rows["true PD, in time"].append(_ratio(df, cross))
+    finally:
+        ctx.close()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--consumers", type=int, default=20_000)
+    ap.add_argument("--months", type=int, default=36)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/openbureau-model-quality"))
+    args = ap.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for seed in args.seeds:
+        config = SynthConfig(consumers=args.consumers, months=args.months, seed=seed)
+        keys = [d.key[:7] for d in dates(config)[2]]
+        if not lines:
+            lines.append(f"{'population':<11} {'GBM trained on':<18} " + "  ".join(keys))
+        for name, ratios in ceiling(args.cache, config).items():
+            cells = "  ".join(f"{r:.4f} " for r in ratios)
+            lines.append(f"seed {seed:<6} {name:<18} {cells}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
