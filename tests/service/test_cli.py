@@ -81,25 +81,26 @@ def test_clients_consumers_and_audit(home: Context) -> None:
     home.close()
 
 
-@pytest.mark.parametrize(
-    "args,message",
-    [
-        (["--role", "wizard", "--name", "x"], "not an API client role"),
-        (["--role", "furnisher", "--name", "x"], "must name its furnisher"),
-        (["--role", "furnisher", "--name", "x", "--furnisher", "nobody"], "unknown furnisher"),
-        (["--role", "lender", "--name", "x"], "must name its lender"),
-        (["--role", "regulator", "--name", "x", "--lender", "y"], "only for lender clients"),
-    ],
-)
-def test_clients_add_errors(home: Context, args: list[str], message: str) -> None:
-    code, _, err = _run("clients", "add", *args)
-    assert code == 1 and "Error:" in err and message in err
-    home.close()
+ADD_ERRORS = [
+    (["--role", "wizard", "--name", "x"], "not an API client role"),
+    (["--role", "furnisher", "--name", "x"], "must name its furnisher"),
+    (["--role", "furnisher", "--name", "x", "--furnisher", "nobody"], "unknown furnisher"),
+    (["--role", "lender", "--name", "x"], "must name its lender"),
+    (["--role", "regulator", "--name", "x", "--lender", "y"], "only for lender clients"),
+]
 
 
-def test_unknown_consumer_credential(home: Context) -> None:
+def test_clients_add_and_credential_errors(home: Context) -> None:
+    for args, message in ADD_ERRORS:
+        code, _, err = _run("clients", "add", *args)
+        assert code == 1 and "Error:" in err and message in err, (args, err)
     code, _, err = _run("consumers", "credential", "NOBODY")
     assert code == 1 and "no consumer 'NOBODY'" in err
+    # Nothing was created by the refused commands.
+    with home.engine.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT count(*) FROM api_clients")).scalar_one() == 0
     home.close()
 
 
