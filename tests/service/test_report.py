@@ -138,3 +138,37 @@ def test_score_is_the_batch_score_while_fresh_and_recomputed_after_a_change(
     assert rescored["value"] < got["value"], "90 days past due everywhere must cost points"
     # Consumer B's file did not change: still the batch score.
     assert service.call("consumer_b", "GET", "/v1/me/report").json()["score"]["source"] == "batch"
+
+
+def test_merged_files_are_followed(service: Service) -> None:
+    a, b = service.consumer_a, service.consumer_b
+    consent = service.consent()  # consumer A's consent, before A is merged into B
+    accounts = {
+        r.id
+        for r in service.rows("SELECT id FROM accounts WHERE consumer_id IN (:a, :b)", a=a, b=b)
+    }
+    with service.ctx.engine.begin() as conn:
+        from sqlalchemy import text
+
+        event = conn.execute(
+            text(
+                "INSERT INTO identity_events (kind, before, after, evidence, accounts_moved, created_at) "
+                "VALUES ('merge', '{}', '{}', '{}', 0, :t) RETURNING id"
+            ),
+            {"t": service.clock()},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO consumer_redirects (from_id, to_id, event_id, created_at) VALUES (:a, :b, :e, :t)"
+            ),
+            {"a": a, "b": b, "e": event, "t": service.clock()},
+        )
+    # A's credential now reaches the surviving file, which holds both people's accounts.
+    report = service.call("consumer_a", "GET", "/v1/me/report").json()
+    assert report["consumer_id"] == b
+    assert {x["account_id"] for x in report["accounts"]} == accounts
+    # A lender naming the old id reaches the same file, with the consent A gave.
+    r = service.inquire(consent, consumer=a)
+    assert r.status_code == 201, r.text
+    assert r.json()["consumer_id"] == b
+    assert service.rows("SELECT consumer_id FROM inquiries")[0].consumer_id == b

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
@@ -27,7 +27,7 @@ from openbureau.ingest.load import NationalIdSealer
 from openbureau.rules.profiles import Profile, get_profile
 from openbureau.service import audit, consent, inquiries, limits, policy, problems
 from openbureau.service import schemas as s
-from openbureau.service.auth import Authenticator, Principal, list_consumers
+from openbureau.service.auth import Authenticator, Principal, list_consumers, resolve_consumer
 from openbureau.service.db import Clock, ServiceDB, as_utc, system_clock
 from openbureau.service.report import ReportContext, Scorer, account_of, build_report
 from openbureau.store.models import AbuseAlert, Batch
@@ -107,9 +107,13 @@ def _json(model: type[BaseModel], content: dict[str, Any], status: int = 200) ->
     return Response(body, status_code=status, media_type="application/json")
 
 
-def _me(principal: Principal) -> str:
+def _me(conn: Connection, principal: Principal) -> str:
+    """The consumer's own file: their id, or the id it was merged into since."""
     assert principal.consumer_id is not None
-    return principal.consumer_id
+    resolved = resolve_consumer(conn, principal.consumer_id)
+    if resolved is None:
+        raise NotFoundError("your credit file is not on record")
+    return resolved
 
 
 router = APIRouter(
@@ -130,8 +134,8 @@ def health() -> dict[str, str]:
 def my_report(principal: ConsumerP, bureau: BureauDep) -> Response:
     """The consumer's own credit report, score included."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         report = build_report(conn, bureau.reports, cid, now)
         _record(conn, bureau, principal, "report.view", now, consumer_id=cid)
     return _json(s.Report, report)
@@ -146,8 +150,8 @@ def my_inquiries(
 ) -> dict[str, Any]:
     """Who looked at the consumer's file, when and why (newest first)."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         items = inquiries.consumer_inquiries(conn, cid, limit=limit, before=before)
         _record(conn, bureau, principal, "inquiries.view", now, consumer_id=cid)
     return {
@@ -162,8 +166,8 @@ def grant_consent(
 ) -> dict[str, Any]:
     """Consent that a lender pulls the consumer's file for one purpose, for some days."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         out = consent.grant(
             conn,
             bureau.profile,
@@ -196,8 +200,8 @@ def my_consents(
 ) -> dict[str, Any]:
     """The consumer's consents (live, expired and revoked)."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         items = consent.list_consents(conn, cid, now, limit=limit, after=after)
         _record(conn, bureau, principal, "consents.view", now, consumer_id=cid)
     return {"items": items, "next_after": items[-1]["consent_id"] if len(items) == limit else None}
@@ -211,8 +215,8 @@ def revoke_consent(
 ) -> dict[str, Any]:
     """Revoke a consent: no inquiry may use it from now on."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         out = consent.revoke(conn, cid, consent_id, now)
         _record(
             conn,
@@ -231,8 +235,8 @@ def _controls_route(
     principal: Principal, bureau: Bureau, action: str, change: Any
 ) -> dict[str, Any]:
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         change(conn, cid, now)
         _record(conn, bureau, principal, action, now, consumer_id=cid)
         return consent.control_dict(conn, cid, now)
@@ -295,8 +299,8 @@ def put_statement(
 ) -> dict[str, Any]:
     """A short statement of the consumer's on one of their accounts (replaces the last)."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         if not account_of(conn, cid, account_id):
             raise NotFoundError(f"no account {account_id} on your file")
         out = consent.put_statement(conn, cid, account_id, body.text, now)
@@ -319,8 +323,8 @@ def delete_statement(
 ) -> dict[str, Any]:
     """Remove the consumer's statement on an account."""
     now = bureau.now()
-    cid = _me(principal)
     with bureau.db.write() as conn:
+        cid = _me(conn, principal)
         if not account_of(conn, cid, account_id):
             raise NotFoundError(f"no account {account_id} on your file")
         deleted = consent.delete_statement(conn, account_id)
@@ -341,7 +345,9 @@ def delete_statement(
 
 
 @router.post("/inquiries", response_model=s.InquiryResult, status_code=201, tags=["lender"])
-def create_inquiry(body: s.InquiryRequest, principal: Lender, bureau: BureauDep) -> Response:
+def create_inquiry(
+    body: s.InquiryRequest, principal: Lender, bureau: BureauDep, background: BackgroundTasks
+) -> Response:
     """Pull a consumer's report and score, with their consent, for a permissible purpose."""
     now = bureau.now()
     req = inquiries.InquiryInput(
@@ -353,12 +359,17 @@ def create_inquiry(body: s.InquiryRequest, principal: Lender, bureau: BureauDep)
     out = inquiries.make_inquiry(bureau.db, bureau.reports, bureau.profile, principal, req, now)
     lender = principal.lender
     if lender is not None and bureau.watch.due(lender):
-        try:
-            with bureau.db.write() as conn:
-                limits.scan_lender(conn, bureau.ctx.settings, lender, now)
-        except Exception as e:  # the inquiry is done; a failed scan must not fail it
-            logger.warning("scraping scan failed: %s", type(e).__name__)
+        # After the response is sent: the lender does not wait for its own scan.
+        background.add_task(_scan, bureau, lender, now)
     return _json(s.InquiryResult, out, 201)
+
+
+def _scan(bureau: Bureau, lender: str, now: dt.datetime) -> None:
+    try:
+        with bureau.db.write() as conn:
+            limits.scan_lender(conn, bureau.ctx.settings, lender, now)
+    except Exception as e:  # the inquiry is done; a failed scan must not fail it
+        logger.warning("scraping scan failed: %s", type(e).__name__)
 
 
 @router.get("/inquiries", response_model=s.InquiryPage, tags=["lender"])
