@@ -171,6 +171,12 @@ def test_demo_access_prints_working_curl_commands(
     out = capsys.readouterr().out
     commands = [line for line in out.splitlines() if line.startswith("curl ")]
     assert len(commands) == 3
+    key_lines = [
+        line
+        for line in out.splitlines()
+        if line.startswith(("lender ", "consumer ", "regulator ", "operator "))
+    ]
+    assert len(key_lines) == 4 and all(" key ob_" in line for line in key_lines)
     client = TestClient(create_app(home))
     answers = []
     for command in commands:

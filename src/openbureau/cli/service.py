@@ -239,11 +239,13 @@ def print_demo_access(ctx: Context, host: str, port: int) -> None:
         db.dispose()
     url = f"http://{host}:{port}"
     console.rule("[bold]Serving the demo bureau")
-    console.print(f"lender    {DEMO_LENDER:<18} key {lender.key}")
-    console.print(f"consumer  {consumer_id:<18} key {credential.key}")
-    console.print(f"regulator {'':<18} key {regulator.key}")
-    console.print(f"operator  {'':<18} key {operator.key}")
-    console.print(f"consent   {granted['consent_id']} (the consumer's, to {DEMO_LENDER})")
+    console.print(f"lender    {DEMO_LENDER:<18} key {lender.key}", soft_wrap=True)
+    console.print(f"consumer  {consumer_id:<18} key {credential.key}", soft_wrap=True)
+    console.print(f"regulator {'':<18} key {regulator.key}", soft_wrap=True)
+    console.print(f"operator  {'':<18} key {operator.key}", soft_wrap=True)
+    console.print(
+        f"consent   {granted['consent_id']} (the consumer's, to {DEMO_LENDER})", soft_wrap=True
+    )
     body = (
         f'{{"consumer_id": "{consumer_id}", "purpose": "credit_application", '
         f'"consent_id": "{granted["consent_id"]}"}}'
