@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
 from openbureau.context import Context
-from openbureau.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
+from openbureau.errors import IngestError, InvalidRequestError, NotFoundError, PayloadTooLargeError
 from openbureau.ingest.load import NationalIdSealer
 from openbureau.rules.profiles import Profile, get_profile
 from openbureau.service import audit, consent, inquiries, limits, policy, problems
@@ -481,15 +481,31 @@ async def upload_batch(
                         f"an upload may be at most {settings.max_upload_bytes} bytes"
                     )
                 f.write(chunk)
-        receipt = await run_in_threadpool(
-            ingest_file,
-            bureau.ctx,
-            path,
-            furnisher_id,
-            batch_ref=batch_ref,
-            display_name=file_name,
-            now=now,
-        )
+        try:
+            receipt = await run_in_threadpool(
+                ingest_file,
+                bureau.ctx,
+                path,
+                furnisher_id,
+                batch_ref=batch_ref,
+                display_name=file_name,
+                now=now,
+            )
+        except IngestError as e:
+            # A refused or unreadable upload is an event too (its receipt, if any, names it).
+            refused = getattr(getattr(e, "receipt", None), "batch_id", None)
+            with bureau.db.write() as conn:
+                _record(
+                    conn,
+                    bureau,
+                    principal,
+                    "batch.refused",
+                    now,
+                    object_type="batch",
+                    object_id=str(refused) if refused else None,
+                    detail={"error": type(e).__name__, "bytes": size},
+                )
+            raise
     out = receipt.to_dict()
     duplicate = out.get("status") == "duplicate" or out.get("batch_id") is None
     with bureau.db.write() as conn:
