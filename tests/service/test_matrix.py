@@ -122,6 +122,7 @@ def test_only_admitted_roles_succeed(service: Service, tmp_path: Any) -> None:
         for role in (*ROLES, "anonymous"):
             req = _request(service, method, path, objs)
             who = CALLER.get(role)
+            audited = service.count("audit_log")
             r = service.call(who, req.pop("method"), req.pop("url"), **req)
             outcomes[(method, path, role)] = r.status_code
             if roles is None:
@@ -131,6 +132,8 @@ def test_only_admitted_roles_succeed(service: Service, tmp_path: Any) -> None:
                 assert r.headers["content-type"] == "application/problem+json"
             elif role in roles:
                 assert 200 <= r.status_code < 300, (method, path, role, r.text)
+                # Every access is on the audit log, in the same transaction as the action.
+                assert service.count("audit_log") > audited, (method, path, "not audited")
             else:
                 assert r.status_code == 403, (method, path, role, r.text)
                 assert r.json()["title"] == "Forbidden"
