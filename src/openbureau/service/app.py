@@ -10,7 +10,6 @@ import datetime as dt
 import logging
 import re
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -746,19 +745,9 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
     return app
 
 
-def route_table(app: FastAPI) -> Sequence[tuple[str, str, str]]:
-    """``(method, path, roles)`` of every route, for documentation and the CLI."""
-    return [
-        (m, p, ",".join(sorted(r)) if r is not None else "public")
-        for (m, p), r in sorted(
-            policy.route_roles(app).items(), key=lambda kv: (kv[0][1], kv[0][0])
-        )
-    ]
-
-
-__all__ = ["Bureau", "app_from_environment", "create_app", "route_table"]
-
-
 def app_from_environment() -> FastAPI:
     """The app on the configured database (``openbureau serve``'s factory, per worker)."""
     return create_app(Context())
+
+
+__all__ = ["Bureau", "app_from_environment", "create_app"]
