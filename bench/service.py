@@ -25,6 +25,7 @@ Setup (slow, done once per backend and cached; ``--rebuild`` redoes it):
   approved and batch-scored, so reports carry batch scores. PostgreSQL: a database of the
   bench's own (``ob_bench_service_<consumers>``) on ``OPENBUREAU_BENCH_POSTGRES_URL``
   (default the local server), kept between runs; ``--clean`` drops it and the cache;
+  ``ANALYZE`` before each run (autovacuum keeps statistics in production; it is off here);
 * the load's principals: one lender API client per load client (``--lenders`` lender
   names among them), made in bulk with the library call behind ``openbureau clients
   add``; ``--consenting`` consumers drawn at random from the file, each given a credential
@@ -34,8 +35,10 @@ Setup (slow, done once per backend and cached; ``--rebuild`` redoes it):
 
 The load generator is one asyncio process (aiohttp on uvloop), light enough to share the
 2 cores with the server; its CPU is measured and printed beside each case.
-``--profile S`` records the server with py-spy for S seconds during one extra PostgreSQL
-run at the first client count and prints where its time goes.
+``--profile S`` adds one run per backend at the first client count and the better worker
+count, recorded with py-spy for S seconds twice at once: ``--gil`` (where the server's
+Python CPU goes) and ``--idle`` (where an inquiry's wall time goes, waits for a pooled
+connection, SQLite's write lock or PostgreSQL's audit-head row lock included).
 """
 
 from __future__ import annotations
@@ -222,6 +225,24 @@ def build_file(b: Backend, population: Path, months: int, rebuild: bool) -> None
     (b.home / READY).write_text(dt.datetime.now(dt.UTC).isoformat() + "\n")
 
 
+def analyze(b: Backend) -> None:
+    """Planner statistics on PostgreSQL, as autovacuum keeps them on a production server
+    (it is off on the bench machine's server: without them the planner guesses thousands
+    of accounts per consumer and runs each report's accounts query in parallel workers)."""
+    if b.database_url is None:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(b.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+    print(f"  {b.name}: ANALYZE {time.perf_counter() - t:.0f} s", flush=True)
+
+
 # --- setup: the load's principals ------------------------------------------------------------
 
 
@@ -347,6 +368,7 @@ class Server:
     port: int
     workers: int
     log: Path
+    pg_database: str | None
 
     @property
     def base(self) -> str:
@@ -386,7 +408,7 @@ def start_server(b: Backend, workers: int) -> Server:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = Server(proc, port, workers, log)
+    server = Server(proc, port, workers, log, b.pg_database)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -411,6 +433,19 @@ def stop_server(server: Server) -> None:
         except subprocess.TimeoutExpired:
             server.proc.kill()
             server.proc.wait()
+
+
+def postgres_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving ``database`` (by pid)."""
+    out: dict[int, float] = {}
+    if database is None:
+        return out
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        title = " ".join(p.info["cmdline"] or ())
+        c = p.info["cpu_times"]
+        if c is not None and title.startswith("postgres:") and f" {database} " in title:
+            out[p.pid] = c.user + c.system
+    return out
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -445,6 +480,7 @@ class Result:
     load: tuple[float, float]  # 1-minute load average at the start and at the end
     gen_cpu: float  # % of one core
     server_cpu: float  # % of one core
+    db_cpu: float  # % of one core: the PostgreSQL backends of the bench's database
     machine_cpu: float  # % of both cores, everything on the machine
     abusive: bool = False
 
@@ -546,7 +582,7 @@ def run_case(
 ) -> Result:
     clients = state["clients"][:nclients]
     abuser = state["clients"][nclients] if abusive else None
-    marks: dict[str, tuple[float, float, Any, float]] = {}
+    marks: dict[str, tuple[float, float, Any, float, dict[int, float]]] = {}
 
     def on_measure(what: str) -> None:
         marks[what] = (
@@ -554,6 +590,7 @@ def run_case(
             server.cpu_seconds(),
             psutil.cpu_times(),
             os.getloadavg()[0],
+            postgres_cpu(server.pg_database),
         )
         if hook is not None:
             hook(what)
@@ -571,7 +608,7 @@ def run_case(
             on_measure=on_measure,
         )
     )
-    (g0, s0, m0, l0), (g1, s1, m1, l1) = marks["start"], marks["end"]
+    (g0, s0, m0, l0, d0), (g1, s1, m1, l1, d1) = marks["start"], marks["end"]
     busy = (sum(m1) - m1.idle - m1.iowait) - (sum(m0) - m0.idle - m0.iowait)
     total = sum(m1) - sum(m0)
     return Result(
@@ -584,6 +621,7 @@ def run_case(
         load=(l0, l1),
         gen_cpu=100 * (g1 - g0) / seconds,
         server_cpu=100 * (s1 - s0) / seconds,
+        db_cpu=100 * sum(d1[pid] - d0[pid] for pid in d1.keys() & d0.keys()) / seconds,
         machine_cpu=100 * busy / total if total else float("nan"),
         abusive=abusive,
     )
@@ -599,13 +637,14 @@ def _row(r: Result) -> str:
     return (
         f"{r.backend:<9} {case:<11} {r.workers:>3} {r.rate:>9.0f} {r.normal.pct(50):>8.1f} "
         f"{r.normal.pct(99):>8.1f} {r.normal.errors():>6} {r.load[0]:>5.2f}/{r.load[1]:<5.2f} "
-        f"{r.gen_cpu:>6.0f}% {r.server_cpu:>6.0f}% {r.machine_cpu:>5.0f}%  {target}"
+        f"{r.gen_cpu:>6.0f}% {r.server_cpu:>6.0f}% {r.db_cpu:>5.0f}% {r.machine_cpu:>5.0f}%  "
+        f"{target}"
     )
 
 
 HEADER = (
     f"{'backend':<9} {'clients':<11} {'wkr':>3} {'inq/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-    f"{'errors':>6} {'load start/end':<11} {'gen CPU':>7} {'server':>7} {'mach.':>6}  "
+    f"{'errors':>6} {'load start/end':<11} {'gen CPU':>7} {'server':>7} {'pg':>6} {'mach.':>6}  "
     f"target (inq/s / p99)"
 )
 
@@ -767,13 +806,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--rebuild", action="store_true", help="Rebuild the cached credit files.")
-    ap.add_argument("--profile", type=int, default=0, help="py-spy seconds (PostgreSQL run).")
+    ap.add_argument("--profile", type=int, default=0, help="py-spy seconds (one more run).")
     ap.add_argument("--quiet-load", type=float, default=0.0, help="Wait for a load below this.")
     ap.add_argument("--quiet-wait", type=float, default=900.0)
     ap.add_argument("--setup-only", action="store_true")
     ap.add_argument("--clean", action="store_true", help="Drop the PG database and the cache.")
     args = ap.parse_args()
 
+    # A plain kill stops the servers this run started (their own sessions) on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.clean:
         clean(args.cache, args.consumers)
         return
@@ -793,6 +834,7 @@ def main() -> None:
             stop_server(server)
         if args.setup_only:
             continue
+        analyze(b)
         print(
             f"\n{b.name}: {len(state['consents']):,} consents over {args.lenders} lenders; "
             f"{args.warmup:g} s warm-up + {args.duration:g} s per case",
@@ -819,7 +861,7 @@ def main() -> None:
                         )
             finally:
                 stop_server(server)
-        if args.profile and b.name == "postgres":
+        if args.profile:
             profile_run(b, state, results, args)
 
     if not results:
@@ -857,8 +899,9 @@ def main() -> None:
             )
     print(
         "\ngen CPU: the load generator's own CPU (% of one core); server: the server "
-        "processes' CPU; mach.: the whole machine's busy share of both cores (PostgreSQL "
-        "and other jobs included)."
+        "processes' CPU; pg: the CPU of the PostgreSQL backends serving the bench's database "
+        "(parallel workers excepted; all % of one core); "
+        "mach.: the whole machine's busy share of both cores (other jobs included)."
     )
 
 
