@@ -17,7 +17,7 @@ from openbureau.cli._common import console, handle_errors, print_json
 
 app = typer.Typer(
     name="model",
-    help="Score models: train on the credit file, register, approve, retire, report; fit any table.",
+    help="Score models: train on the credit file, approve, retire, report; fit any table.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
