@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
 from openbureau.context import Context
+
+if TYPE_CHECKING:
+    from openbureau.service.db import ServiceDB
 
 clients_app = typer.Typer(help="Manage the service's API clients.", no_args_is_help=True)
 consumers_app = typer.Typer(help="Consumers on file and their credentials.", no_args_is_help=True)
@@ -17,6 +22,23 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def _service_db() -> Iterator[tuple[Context, ServiceDB]]:
+    """An initialised context and the service's engine on it, both closed afterwards."""
+    from openbureau.service.db import ServiceDB
+
+    ctx = make_context()
+    try:
+        ctx.require_initialised()
+        db = ServiceDB(ctx.settings)
+        try:
+            yield ctx, db
+        finally:
+            db.dispose()
+    finally:
+        ctx.close()
 
 
 def serve(
@@ -69,25 +91,17 @@ def clients_add(
 ) -> None:
     """Create an API client and print its key once (only a hash of it is stored)."""
     from openbureau.service.auth import create_client
-    from openbureau.service.db import ServiceDB
 
-    with handle_errors():
-        ctx = make_context()
-        ctx.require_initialised()
-        db = ServiceDB(ctx.settings)
-        try:
-            issued = create_client(
-                db,
-                ctx.keys,
-                role=role,
-                name=name,
-                furnisher_id=furnisher,
-                lender=lender,
-                now=_now(),
-            )
-        finally:
-            db.dispose()
-            ctx.close()
+    with handle_errors(), _service_db() as (ctx, db):
+        issued = create_client(
+            db,
+            ctx.keys,
+            role=role,
+            name=name,
+            furnisher_id=furnisher,
+            lender=lender,
+            now=_now(),
+        )
     if as_json:
         print_json({"client_id": issued.client_id, "key": issued.key})
         return
@@ -105,17 +119,9 @@ def consumers_credential(
 ) -> None:
     """Issue a consumer's own credential (earlier ones are revoked); printed once."""
     from openbureau.service.auth import issue_consumer_credential
-    from openbureau.service.db import ServiceDB
 
-    with handle_errors():
-        ctx = make_context()
-        ctx.require_initialised()
-        db = ServiceDB(ctx.settings)
-        try:
-            issued = issue_consumer_credential(db, ctx.keys, consumer_id, now=_now())
-        finally:
-            db.dispose()
-            ctx.close()
+    with handle_errors(), _service_db() as (ctx, db):
+        issued = issue_consumer_credential(db, ctx.keys, consumer_id, now=_now())
     if as_json:
         print_json({"client_id": issued.client_id, "key": issued.key})
         return
@@ -131,17 +137,9 @@ def consumers_list(
 ) -> None:
     """List consumers on file, in id order (ids and account counts, no personal data)."""
     from openbureau.service.auth import list_consumers
-    from openbureau.service.db import ServiceDB
 
-    with handle_errors():
-        ctx = make_context()
-        ctx.require_initialised()
-        db = ServiceDB(ctx.settings)
-        try:
-            rows = list_consumers(db, limit=limit, after=after)
-        finally:
-            db.dispose()
-            ctx.close()
+    with handle_errors(), _service_db() as (_ctx, db):
+        rows = list_consumers(db, limit=limit, after=after)
     for row in rows:
         if as_json:
             print_json(row)
@@ -155,18 +153,9 @@ def audit_verify(
 ) -> None:
     """Recompute the audit chain; exit 1 at the first broken link."""
     from openbureau.service import audit
-    from openbureau.service.db import ServiceDB
 
-    with handle_errors():
-        ctx = make_context()
-        ctx.require_initialised()
-        db = ServiceDB(ctx.settings)
-        try:
-            with db.read() as conn:
-                result = audit.verify(conn)
-        finally:
-            db.dispose()
-            ctx.close()
+    with handle_errors(), _service_db() as (_ctx, db), db.read() as conn:
+        result = audit.verify(conn)
     if as_json:
         print_json(result.as_dict())
     elif result.ok:

@@ -255,12 +255,18 @@ class _Prepared:
 
     def discard(self) -> None:
         """Release what phase A holds (its DuckDB and work folder)."""
-        try:
-            self.con.close()
-        finally:
-            shutil.rmtree(self.work, ignore_errors=True)
-            with _LIVE_LOCK:
-                _LIVE.discard(self.receipt.batch_id)
+        _release(self.receipt.batch_id, self.work, self.con)
+
+
+def _release(batch_id: str, work: Path, con: Any = None) -> None:
+    """Close phase A's DuckDB, remove its work folder and stop marking the batch live."""
+    try:
+        if con is not None:
+            con.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        with _LIVE_LOCK:
+            _LIVE.discard(batch_id)
 
 
 def _prepare(
@@ -333,9 +339,7 @@ def _prepare(
         timings["scan_s"] = round(time.perf_counter() - t0, 3)
         original = _find_duplicate(ctx, furnisher_id, kind, scan.sha256, batch_ref)
         if original is not None:
-            shutil.rmtree(work, ignore_errors=True)
-            with _LIVE_LOCK:
-                _LIVE.discard(batch_id)
+            _release(batch_id, work)
             return original
         receipt = Receipt(
             batch_id=batch_id,
@@ -367,11 +371,7 @@ def _prepare(
         )
         timings["validate_s"] = round(time.perf_counter() - t0 - timings["scan_s"], 3)
     except BaseException:
-        if con is not None:
-            con.close()
-        shutil.rmtree(work, ignore_errors=True)
-        with _LIVE_LOCK:
-            _LIVE.discard(batch_id)
+        _release(batch_id, work, con)
         raise
     receipt.received, receipt.rejected = plan.received, plan.rejected
     receipt.accepted = plan.received - plan.rejected

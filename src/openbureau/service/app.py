@@ -153,10 +153,7 @@ def my_inquiries(
         cid = _me(conn, principal)
         items = inquiries.consumer_inquiries(conn, cid, limit=limit, before=before)
         _record(conn, bureau, principal, "inquiries.view", now, consumer_id=cid)
-    return {
-        "items": items,
-        "next_before": items[-1]["inquiry_id"] if len(items) == limit else None,
-    }
+    return _page(items, limit, "inquiry_id")
 
 
 @router.post("/me/consents", response_model=s.ConsentOut, status_code=201, tags=["consumer"])
@@ -363,6 +360,11 @@ def create_inquiry(
     return _json(s.InquiryResult, out, 201)
 
 
+def _page(items: list[dict[str, Any]], limit: int, key: str) -> dict[str, Any]:
+    """A page newest first: a full page names the cursor of the next one."""
+    return {"items": items, "next_before": items[-1][key] if len(items) == limit else None}
+
+
 def _scan(bureau: Bureau, lender: str, now: dt.datetime) -> None:
     try:
         with bureau.db.write() as conn:
@@ -384,10 +386,7 @@ def list_inquiries(
     with bureau.db.write() as conn:
         items = inquiries.lender_inquiries(conn, principal.lender, limit=limit, before=before)
         _record(conn, bureau, principal, "inquiries.list", now)
-    return {
-        "items": items,
-        "next_before": items[-1]["inquiry_id"] if len(items) == limit else None,
-    }
+    return _page(items, limit, "inquiry_id")
 
 
 @router.get("/inquiries/{inquiry_id}", response_model=s.InquiryOut, tags=["lender"])
@@ -578,7 +577,7 @@ def list_batches(
         }
         for r in rows
     ]
-    return {"items": items, "next_before": items[-1]["batch_id"] if len(items) == limit else None}
+    return _page(items, limit, "batch_id")
 
 
 @router.get(
@@ -681,7 +680,7 @@ def list_alerts(
         }
         for a in rows
     ]
-    return {"items": items, "next_before": items[-1]["alert_id"] if len(items) == limit else None}
+    return _page(items, limit, "alert_id")
 
 
 @router.get("/consumers", response_model=s.ConsumerPage, tags=["operator"])
