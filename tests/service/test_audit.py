@@ -1,5 +1,8 @@
-"""The audit chain: written with every action, and tamper-evident — an edited, deleted or
-reordered entry (changed directly in the database) is caught at the first broken link."""
+"""The audit chains: written with every action, and tamper-evident — an edited, deleted or
+reordered entry (changed directly in the database) is caught at the first broken link.
+
+One consumer's entries share one chain; the tests tamper with consumer A's chain, at the
+entries that ``_activity`` wrote (``n`` = the n-th of them)."""
 
 from __future__ import annotations
 
@@ -22,18 +25,29 @@ def _check(svc: Service) -> audit.Verification:
         return audit.verify(conn)
 
 
-def _activity(svc: Service) -> None:
+def _activity(svc: Service) -> tuple[int, int]:
+    """Five actions on consumer A's file; returns their chain and the seq before the first."""
     consent = svc.consent()
     assert svc.inquire(consent).status_code == 201
     assert svc.call("consumer_a", "GET", "/v1/me/report").status_code == 200
     assert svc.call("consumer_a", "PUT", "/v1/me/freeze").status_code == 200
     assert svc.call("consumer_a", "DELETE", "/v1/me/freeze").status_code == 200
+    first = svc.rows(
+        "SELECT chain, seq FROM audit_log WHERE action = 'consent.grant' ORDER BY id DESC"
+    )[0]
+    mine = svc.rows(
+        "SELECT action FROM audit_log WHERE chain = :c AND seq > :s ORDER BY seq",
+        c=first.chain,
+        s=first.seq - 1,
+    )
+    assert len(mine) == 5  # all five on consumer A's chain, in order
+    return first.chain, first.seq - 1
 
 
 def test_every_action_is_audited_and_the_chain_verifies(service: Service) -> None:
     before = service.count("audit_log")
     _activity(service)
-    actions = [r.action for r in service.rows("SELECT action FROM audit_log ORDER BY seq")][before:]
+    actions = [r.action for r in service.rows("SELECT action FROM audit_log ORDER BY id")][before:]
     assert actions == [
         "consent.grant",
         "inquiry.create",
@@ -42,9 +56,9 @@ def test_every_action_is_audited_and_the_chain_verifies(service: Service) -> Non
         "freeze.lift",
     ]
     body = _verify(service)
-    assert body["ok"] is True and body["broken_at"] is None
+    assert body["ok"] is True and body["broken_at"] is None and body["chains"] == audit.CHAINS
     # The verification itself is an access: it is recorded after it ran.
-    last = service.rows("SELECT action, actor FROM audit_log ORDER BY seq DESC")[0]
+    last = service.rows("SELECT action, actor FROM audit_log ORDER BY id DESC")[0]
     assert last.action == "audit.verify" and last.actor == service.keys["regulator"].client_id
     # No personal data: details hold ids, purposes and outcomes only.
     details = " ".join(r.detail for r in service.rows("SELECT detail FROM audit_log"))
@@ -52,68 +66,103 @@ def test_every_action_is_audited_and_the_chain_verifies(service: Service) -> Non
 
 
 def test_edit_is_caught(service: Service) -> None:
-    _activity(service)
+    chain, base = _activity(service)
     assert _check(service).ok
-    original = service.rows("SELECT detail FROM audit_log WHERE seq = 3")[0].detail
-    service.execute("UPDATE audit_log SET detail = :d WHERE seq = 3", d='{"purpose":"nothing"}')
-    result = _check(service)
-    assert (result.ok, result.broken_at) == (False, 3)
-    assert "altered" in str(result.problem)
-    assert _verify(service)["broken_at"] == 3
-    service.execute("UPDATE audit_log SET detail = :d WHERE seq = 3", d=original)
-    service.execute("DELETE FROM audit_log WHERE action = 'audit.verify'")
+    where = "WHERE chain = :c AND seq = :s"
+    original = service.rows(f"SELECT detail FROM audit_log {where}", c=chain, s=base + 3)[0]
     service.execute(
-        "UPDATE audit_head SET seq = (SELECT max(seq) FROM audit_log), hash = (SELECT hash FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log))"
+        f"UPDATE audit_log SET detail = :d {where}", d='{"purpose":"nothing"}', c=chain, s=base + 3
+    )
+    result = _check(service)
+    assert (result.ok, result.chain, result.broken_at) == (False, chain, base + 3)
+    assert "altered" in str(result.problem)
+    body = _verify(service)
+    assert (body["chain"], body["broken_at"]) == (chain, base + 3)
+    service.execute(
+        f"UPDATE audit_log SET detail = :d {where}", d=original.detail, c=chain, s=base + 3
     )
     assert _check(service).ok
 
 
 def test_edit_of_actor_or_time_is_caught(service: Service) -> None:
-    _activity(service)
-    service.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 5")
-    assert _check(service).broken_at == 5
+    chain, base = _activity(service)
+    service.execute(
+        "UPDATE audit_log SET actor = 'someone-else' WHERE chain = :c AND seq = :s",
+        c=chain,
+        s=base + 5,
+    )
+    assert _check(service).broken_at == base + 5
 
 
 def test_delete_is_caught(service: Service) -> None:
-    _activity(service)
-    service.execute("DELETE FROM audit_log WHERE seq = 4")
+    chain, base = _activity(service)
+    service.execute("DELETE FROM audit_log WHERE chain = :c AND seq = :s", c=chain, s=base + 4)
     result = _check(service)
-    assert (result.ok, result.broken_at) == (False, 4)
+    assert (result.ok, result.chain, result.broken_at) == (False, chain, base + 4)
     assert "missing" in str(result.problem)
 
 
 def test_delete_of_the_last_entries_is_caught(service: Service) -> None:
-    _activity(service)
-    last = service.count("audit_log")
-    service.execute("DELETE FROM audit_log WHERE seq >= :s", s=last - 1)
+    chain, base = _activity(service)
+    service.execute("DELETE FROM audit_log WHERE chain = :c AND seq >= :s", c=chain, s=base + 4)
     result = _check(service)
-    assert (result.ok, result.broken_at) == (False, last - 1)
+    assert (result.ok, result.chain, result.broken_at) == (False, chain, base + 4)
     assert "head" in str(result.problem)
 
 
-def test_reorder_is_caught(service: Service) -> None:
-    _activity(service)
-    # Swap entries 3 and 4 (sequence numbers exchanged, contents kept).
-    service.execute("UPDATE audit_log SET seq = -1 WHERE seq = 3")
-    service.execute("UPDATE audit_log SET seq = 3 WHERE seq = 4")
-    service.execute("UPDATE audit_log SET seq = 4 WHERE seq = -1")
+def test_delete_of_a_whole_chain_and_its_head_is_caught(service: Service) -> None:
+    chain, _ = _activity(service)
+    service.execute("DELETE FROM audit_log WHERE chain = :c", c=chain)
+    service.execute("DELETE FROM audit_head WHERE id = :c", c=chain)
     result = _check(service)
-    assert (result.ok, result.broken_at) == (False, 3)
+    assert (result.ok, result.chain) == (False, chain)
+    assert "head of chain" in str(result.problem)
+
+
+def test_moving_an_entry_to_another_chain_is_caught(service: Service) -> None:
+    chain, base = _activity(service)
+    other = chain % audit.CHAINS + 1
+    top = service.rows("SELECT seq FROM audit_head WHERE id = :c", c=other)[0].seq
+    service.execute(
+        "UPDATE audit_log SET chain = :o, seq = :t WHERE chain = :c AND seq = :s",
+        o=other,
+        t=top + 1,
+        c=chain,
+        s=base + 5,
+    )
+    result = _check(service)
+    assert not result.ok and result.chain in {chain, other}
+
+
+def test_reorder_is_caught(service: Service) -> None:
+    chain, base = _activity(service)
+    # Swap entries 3 and 4 (sequence numbers exchanged, contents kept).
+    swap = "UPDATE audit_log SET seq = :new WHERE chain = :c AND seq = :old"
+    service.execute(swap, c=chain, old=base + 3, new=-1)
+    service.execute(swap, c=chain, old=base + 4, new=base + 3)
+    service.execute(swap, c=chain, old=-1, new=base + 4)
+    result = _check(service)
+    assert (result.ok, result.chain, result.broken_at) == (False, chain, base + 3)
 
 
 def test_rewritten_hashes_are_caught(service: Service) -> None:
     # An edit that recomputes its own hash still breaks the next entry's link.
-    _activity(service)
-    row = service.rows("SELECT * FROM audit_log WHERE seq = 2")[0]._mapping
+    chain, base = _activity(service)
+    where = "WHERE chain = :c AND seq = :s"
+    row = service.rows(f"SELECT * FROM audit_log {where}", c=chain, s=base + 2)[0]._mapping
     forged = dict(row, detail='{"days":9999}')
     new_hash = audit.entry_hash(forged, row["prev_hash"])
     service.execute(
-        "UPDATE audit_log SET detail = :d, hash = :h WHERE seq = 2", d=forged["detail"], h=new_hash
+        f"UPDATE audit_log SET detail = :d, hash = :h {where}",
+        d=forged["detail"],
+        h=new_hash,
+        c=chain,
+        s=base + 2,
     )
-    assert _check(service).broken_at == 3
+    assert _check(service).broken_at == base + 3
 
 
-def test_concurrent_inquiries_keep_one_chain(service: Service) -> None:
+def test_concurrent_inquiries_keep_their_chain_whole(service: Service) -> None:
     consent = service.consent()
     before = service.count("audit_log")
     errors: list[str] = []
@@ -157,5 +206,5 @@ def test_non_ascii_details_hash_the_same_on_every_database(service: Service) -> 
         now=service.clock(),
     )
     service.consent(lender="招商微贷")
-    assert "招商微贷" in service.rows("SELECT detail FROM audit_log ORDER BY seq DESC")[0].detail
+    assert "招商微贷" in service.rows("SELECT detail FROM audit_log ORDER BY id DESC")[0].detail
     assert _check(service).ok

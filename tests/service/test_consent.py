@@ -31,7 +31,7 @@ def _refused(svc: Service, call: Callable[[], Any], reason: str) -> None:
     inquiries, audits = _counts(svc)
     assert inquiries == before[0], "a refused inquiry must not be recorded as an inquiry"
     assert audits == before[1] + 1, "a refusal is audited once"
-    last = svc.rows("SELECT action, detail FROM audit_log ORDER BY seq DESC LIMIT 1")[0]
+    last = svc.rows("SELECT action, detail FROM audit_log ORDER BY id DESC LIMIT 1")[0]
     assert last.action == "inquiry.refused" and reason in last.detail
 
 
@@ -41,7 +41,7 @@ def _succeeds(svc: Service, call: Callable[[], Any]) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     assert _counts(svc) == (before[0] + 1, before[1] + 1)
     body: dict[str, Any] = response.json()
-    last = svc.rows("SELECT action, object_id, consumer_id FROM audit_log ORDER BY seq DESC")[0]
+    last = svc.rows("SELECT action, object_id, consumer_id FROM audit_log ORDER BY id DESC")[0]
     assert last.action == "inquiry.create"
     assert last.object_id == str(body["inquiry_id"])
     assert last.consumer_id == svc.consumer_a

@@ -138,7 +138,7 @@ def test_bad_upload_is_422_with_reason(service: Service) -> None:
     )
     body = _is_problem(r, 422)
     assert "religion" in body["detail"] or "column" in body["detail"]
-    last = service.rows("SELECT action, detail FROM audit_log ORDER BY seq DESC")[0]
+    last = service.rows("SELECT action, detail FROM audit_log ORDER BY id DESC")[0]
     assert last.action == "batch.refused" and "ForbiddenFieldError" in last.detail
     r = service.call(
         "furnisher_a",

@@ -159,10 +159,11 @@ def audit_verify(
     if as_json:
         print_json(result.as_dict())
     elif result.ok:
-        console.print(f"audit chain intact: {result.entries} entries")
+        console.print(f"audit log intact: {result.entries} entries in {result.chains} chains")
     else:
         err_console.print(
-            f"[bold red]Error:[/] audit chain broken at entry {result.broken_at}: {result.problem}"
+            f"[bold red]Error:[/] audit chain {result.chain} broken at entry "
+            f"{result.broken_at}: {result.problem}"
         )
     if not result.ok:
         raise typer.Exit(1)

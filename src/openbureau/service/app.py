@@ -648,7 +648,12 @@ def verify_audit(principal: Regulator, bureau: BureauDep) -> dict[str, Any]:
             principal,
             "audit.verify",
             now,
-            detail={"ok": result.ok, "entries": result.entries, "broken_at": result.broken_at},
+            detail={
+                "ok": result.ok,
+                "entries": result.entries,
+                "chain": result.chain,
+                "broken_at": result.broken_at,
+            },
         )
     return result.as_dict()
 

@@ -247,6 +247,8 @@ class Verification(BaseModel):
     ok: bool
     entries: int
     head_seq: int
+    chains: int
+    chain: int | None
     broken_at: int | None
     problem: str | None
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -444,12 +445,17 @@ class ConsumerStatement(Base):
 class AuditEntry(Base):
     """One link of the append-only, hash-chained audit log (see openbureau.service.audit).
 
-    ``at`` and ``detail`` are stored as the exact text that was hashed.
+    The log is several chains (``chain``), each numbered from 1 without gaps (``seq``);
+    ``id`` is the order in which entries were written across chains. ``at`` and ``detail``
+    are stored as the exact text that was hashed.
     """
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chain: Mapped[int] = mapped_column(SmallInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
@@ -463,7 +469,8 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """The chain's head (one row): locked to serialise appends, and checked by verify."""
+    """A chain's head (one row per chain, ``id`` = chain): locked to serialise that chain's
+    appends, and checked by verify."""
 
     __tablename__ = "audit_head"
 
