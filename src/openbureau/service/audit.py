@@ -217,9 +217,9 @@ def verify(conn: Connection, *, chunk: int = 10_000) -> Verification:
     def broken(count: int, chain: int, at: int, problem: str) -> Verification:
         return Verification(False, count, total, len(heads), chain, at, problem)
 
-    for chain in range(1, CHAINS + 1):
-        if chain not in heads:
-            return broken(0, chain, 1, f"the head of chain {chain} is missing")
+    for missing in range(1, CHAINS + 1):
+        if missing not in heads:
+            return broken(0, missing, 1, f"the head of chain {missing} is missing")
     count = 0
 
     def close(chain: int, expected: int, prev: str) -> Verification | None:
