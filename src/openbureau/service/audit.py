@@ -236,12 +236,11 @@ def verify(conn: Connection, *, chunk: int = 10_000) -> Verification:
         return None
 
     seen: set[int] = set()
-    chain: int | None = None
-    expected, prev = 1, GENESIS
+    chain, expected, prev = 0, 1, GENESIS  # chain 0: none yet (chains count from 1)
     query = select(_LOG).order_by(_LOG.c.chain, _LOG.c.seq)
     for r in conn.execution_options(yield_per=chunk).execute(query).mappings():
         if r["chain"] != chain:
-            if chain is not None and (fail := close(chain, expected, prev)):
+            if chain and (fail := close(chain, expected, prev)):
                 return fail
             chain, expected, prev = int(r["chain"]), 1, GENESIS
             if chain not in heads:
@@ -274,7 +273,7 @@ def verify(conn: Connection, *, chunk: int = 10_000) -> Verification:
             )
         prev = str(r["hash"])
         expected += 1
-    if chain is not None and (fail := close(chain, expected, prev)):
+    if chain and (fail := close(chain, expected, prev)):
         return fail
     for empty in sorted(set(heads) - seen):
         if fail := close(empty, 1, GENESIS):
