@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         service_rate_per_s: requests per second each API client may make (token bucket,
             per server process); above it the service answers 429 with ``Retry-After``.
         service_rate_burst: requests a client may make at once before the rate applies.
+        service_refusal_delay_s: seconds a 429 is held before it is sent (a tarpit: a client
+            that ignores ``Retry-After`` cannot turn refusals into a flood of work).
         service_max_body_bytes: largest JSON request body (uploads use max_upload_bytes).
         service_workers: uvicorn worker processes of ``openbureau serve``.
         service_db_pool: database connections each server process keeps.
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     # Service (openbureau serve): abuse limits and capacity.
     service_rate_per_s: float = Field(default=50.0, gt=0)
     service_rate_burst: int = Field(default=100, ge=1)
+    service_refusal_delay_s: float = Field(default=0.5, ge=0, le=10)
     service_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     service_workers: int = Field(default=1, ge=1)
     service_db_pool: int = Field(default=10, ge=1)

@@ -4,6 +4,7 @@ pages, RFC 9457 problems for every error (never a trace or a value sent), scrapi
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +41,7 @@ def limited(context: Context) -> Iterator[Service]:
         context.settings,
         service_rate_per_s=1.0,
         service_rate_burst=2,
+        service_refusal_delay_s=0.3,
         service_max_body_bytes=2048,
         max_upload_bytes=4096,
     )
@@ -61,11 +63,28 @@ def test_rate_limit_is_429_with_retry_after(limited: Service) -> None:
     assert limited.call("consumer_b", "GET", "/v1/me/controls").status_code == 200
 
 
+def test_a_limited_client_is_refused_before_routing_and_held(limited: Service) -> None:
+    for _ in range(2):
+        assert limited.call("consumer_a", "GET", "/v1/me/controls").status_code == 200
+    # Refused by the middleware: before the route (a body far over the limit is not read,
+    # an unknown path is not looked up), and only after the tarpit delay.
+    started = time.monotonic()
+    r = limited.call("consumer_a", "POST", "/v1/me/consents", content=b"x" * 100_000)
+    held = time.monotonic() - started
+    _is_problem(r, 429)
+    assert held >= 0.3
+    assert _is_problem(limited.call("consumer_a", "GET", "/v1/nowhere"), 429)
+    # Nothing was recorded for the refusals.
+    audited = limited.count("audit_log")
+    assert limited.call("consumer_a", "GET", "/v1/me/report").status_code == 429
+    assert limited.count("audit_log") == audited
+    # Another client is not limited.
+    assert limited.call("consumer_b", "GET", "/v1/me/controls").status_code == 200
+
+
 def test_rate_limiter_refills() -> None:
     limiter = limits.RateLimiter(rate=1000.0, burst=1)
     limiter.check("a")
-    import time
-
     time.sleep(0.01)
     limiter.check("a")  # refilled after 10 ms at 1000/s
 

@@ -746,6 +746,14 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
         is_upload=lambda method, path: method == "POST" and bool(_UPLOAD_PATH.match(path)),
         reject=problems.from_error,
     )
+    # Outermost: a limited client is refused before its body is even read.
+    app.add_middleware(
+        limits.RateLimitMiddleware,
+        limiter=bureau.limiter,
+        client_of=bureau.auth.cached_client,
+        reject=problems.from_error,
+        delay_s=settings.service_refusal_delay_s,
+    )
     return app
 
 

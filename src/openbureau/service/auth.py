@@ -249,6 +249,11 @@ class Authenticator:
             return hit[1]
         return None
 
+    def cached_client(self, token: str | None) -> str | None:
+        """The client id of a key verified in the last few seconds (for the rate limit)."""
+        principal = self.cached(token)
+        return principal.client_id if principal is not None else None
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise NotAuthenticatedError("send an API key as 'Authorization: Bearer <key>'")

@@ -2,6 +2,12 @@
 
 The rate limit is a token bucket per API client in each server process (``rate`` tokens a
 second, ``burst`` at most): with several uvicorn workers a client's budget is per worker.
+A client whose key was verified in the last seconds is limited by an ASGI middleware before
+routing — its refusal costs no route, no dependency and no database — and the 429 is held
+for ``service_refusal_delay_s`` before it is sent, so a client that ignores ``Retry-After``
+waits instead of keeping the server busy with refusals (measured without it: a client
+hammering from 32 connections doubled the other clients' p99). Other requests are limited
+by the route's ``Allow`` dependency once their key is verified.
 Body limits are enforced by an ASGI middleware before any route runs: a declared
 ``Content-Length`` above the limit is refused at once, and a body that grows past it while
 streaming is cut off (413).
@@ -16,6 +22,7 @@ an operator; one per lender and kind a day.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import threading
@@ -66,6 +73,51 @@ class RateLimiter:
                     wait,
                 )
             self._buckets[key] = (tokens - 1.0, now)
+
+
+RATE_CHECKED = "openbureau.rate_checked"  # scope key: the middleware took this request's token
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if there is one."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() or None if scheme.lower() == "bearer" else None
+    return None
+
+
+class RateLimitMiddleware:
+    """Refuse a recently verified client over its rate before routing (see module doc)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        client_of: Callable[[str | None], str | None],
+        reject: Callable[[RateLimitedError], Any],
+        delay_s: float,
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.client_of = client_of
+        self.reject = reject
+        self.delay_s = delay_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            client = self.client_of(bearer_token(scope))
+            if client is not None:
+                try:
+                    self.limiter.check(client)
+                except RateLimitedError as e:
+                    if self.delay_s > 0:
+                        await asyncio.sleep(self.delay_s)
+                    await self.reject(e)(scope, receive, send)
+                    return
+                scope[RATE_CHECKED] = True
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -244,4 +296,12 @@ def scan_lender(
     return raised
 
 
-__all__ = ["BodyLimitMiddleware", "RateLimiter", "ScrapingWatch", "scan_lender"]
+__all__ = [
+    "RATE_CHECKED",
+    "BodyLimitMiddleware",
+    "RateLimitMiddleware",
+    "RateLimiter",
+    "ScrapingWatch",
+    "bearer_token",
+    "scan_lender",
+]

@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openbureau.errors import ConfigError, NotPermittedError
 from openbureau.service.auth import ROLES, Authenticator, Principal
+from openbureau.service.limits import RATE_CHECKED
 
 # Routes anyone may call: the OpenAPI document and the liveness probe (no data behind them).
 PUBLIC = frozenset({("GET", "/openapi.json"), ("GET", "/v1/health")})
@@ -49,7 +50,8 @@ class Allow:
         principal: Principal = (
             cached if cached is not None else await run_in_threadpool(auth.authenticate, token)
         )
-        bureau.limiter.check(principal.client_id)
+        if not request.scope.get(RATE_CHECKED):  # not yet limited by the middleware
+            bureau.limiter.check(principal.client_id)
         if principal.role not in self.roles:
             raise NotPermittedError(
                 f"a {principal.role} may not {request.method} {request.url.path}"
