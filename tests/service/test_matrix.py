@@ -33,14 +33,23 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("DELETE", "/v1/me/fraud-alert"): frozenset({"consumer"}),
     ("PUT", "/v1/me/accounts/{account_id}/statement"): frozenset({"consumer"}),
     ("DELETE", "/v1/me/accounts/{account_id}/statement"): frozenset({"consumer"}),
+    ("POST", "/v1/me/disputes"): frozenset({"consumer"}),
+    ("GET", "/v1/me/disputes"): frozenset({"consumer"}),
+    ("GET", "/v1/me/disputes/{dispute_id}"): frozenset({"consumer"}),
     ("POST", "/v1/inquiries"): frozenset({"lender"}),
     ("GET", "/v1/inquiries"): frozenset({"lender"}),
     ("GET", "/v1/inquiries/{inquiry_id}"): frozenset({"lender"}),
     ("POST", "/v1/furnishers/{furnisher_id}/batches"): frozenset({"furnisher"}),
     ("GET", "/v1/furnishers/{furnisher_id}/batches"): frozenset({"furnisher"}),
     ("GET", "/v1/furnishers/{furnisher_id}/batches/{batch_id}"): frozenset({"furnisher"}),
+    ("GET", "/v1/furnishers/{furnisher_id}/disputes"): frozenset({"furnisher"}),
+    ("GET", "/v1/furnishers/{furnisher_id}/disputes/{dispute_id}"): frozenset({"furnisher"}),
+    ("POST", "/v1/furnishers/{furnisher_id}/disputes/{dispute_id}/resolution"): frozenset(
+        {"furnisher"}
+    ),
     ("GET", "/v1/audit/verify"): frozenset({"regulator"}),
     ("GET", "/v1/alerts"): frozenset({"regulator", "operator"}),
+    ("GET", "/v1/disputes/summary"): frozenset({"regulator", "operator"}),
     ("GET", "/v1/consumers"): frozenset({"operator"}),
 }
 
@@ -72,6 +81,12 @@ def _setup(svc: Service, tmp_path: Any) -> dict[str, Any]:
         0
     ]
     batch = svc.rows("SELECT min(id) FROM batches WHERE furnisher_id = 'bankcard'")[0][0]
+    # A dispute of the consumer's on the whole account (the account is the bank card's).
+    d = svc.call(
+        "consumer_a", "POST", "/v1/me/disputes", json={"account_id": account, "reason": "not_mine"}
+    )
+    assert d.status_code == 201, d.text
+    month = svc.rows("SELECT max(month) FROM account_months WHERE account_id = :a", a=account)[0][0]
     upload = ingest_factories.write_csv(
         tmp_path / "2024-03.accounts.csv", ingest_factories.accounts(3)
     )
@@ -82,6 +97,8 @@ def _setup(svc: Service, tmp_path: Any) -> dict[str, Any]:
         "account": account,
         "batch": batch,
         "upload": upload.read_bytes(),
+        "dispute": d.json()["dispute_id"],
+        "month": str(month)[:7],
     }
 
 
@@ -93,6 +110,7 @@ def _request(svc: Service, method: str, path: str, objs: dict[str, Any]) -> dict
         .replace("{inquiry_id}", str(objs["inquiry"]))
         .replace("{furnisher_id}", "bankcard")
         .replace("{batch_id}", objs["batch"])
+        .replace("{dispute_id}", str(objs["dispute"]))
     )
     kw: dict[str, Any] = {}
     if (method, path) == ("POST", "/v1/me/consents"):
@@ -108,6 +126,14 @@ def _request(svc: Service, method: str, path: str, objs: dict[str, Any]) -> dict
             "purpose": "credit_application",
             "consent_id": objs["consent_inquiry"],
         }
+    elif (method, path) == ("POST", "/v1/me/disputes"):
+        # One month of the account (the whole account is disputed already).
+        kw["json"] = {"account_id": objs["account"], "month": objs["month"], "reason": "never_late"}
+    elif (method, path) == (
+        "POST",
+        "/v1/furnishers/{furnisher_id}/disputes/{dispute_id}/resolution",
+    ):
+        kw["json"] = {"outcome": "verified", "note": "Checked against our ledger."}
     elif (method, path) == ("POST", "/v1/furnishers/{furnisher_id}/batches"):
         url += "?file_name=2024-03.accounts.csv"
         kw["content"] = objs["upload"]

@@ -1,4 +1,5 @@
-"""``openbureau serve``, ``clients add``, ``consumers credential|list`` and ``audit verify``."""
+"""``openbureau serve``, ``clients add``, ``consumers credential|list``, ``audit verify`` and
+``disputes expire``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 clients_app = typer.Typer(help="Manage the service's API clients.", no_args_is_help=True)
 consumers_app = typer.Typer(help="Consumers on file and their credentials.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+disputes_app = typer.Typer(help="Consumers' disputes and their deadlines.", no_args_is_help=True)
 
 
 def _now() -> dt.datetime:
@@ -169,6 +171,31 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+@disputes_app.command("expire")
+def disputes_expire(
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"expired": N}.')] = False,
+) -> None:
+    """Expire disputes unanswered by their deadline (daily, before scoring).
+
+    Each unanswered item is treated as the jurisdiction profile says: deleted (us) or kept
+    and marked unverified (cn); either way it no longer counts in the score.
+    """
+    from openbureau.rules.profiles import get_profile
+    from openbureau.service.disputes import expire_due
+
+    with handle_errors(), _service_db() as (ctx, db):
+        profile = get_profile(ctx.settings.jurisdiction)
+        expired = expire_due(db, profile, _now())
+    if as_json:
+        print_json({"expired": expired})
+    else:
+        treatment = {"delete": "deleted", "unverified": "marked unverified"}
+        console.print(
+            f"{expired} disputes expired unanswered: their items are "
+            f"{treatment[profile.dispute_unanswered]} ({profile.code} profile)"
+        )
+
+
 DEMO_LENDER = "demo-microloans"
 
 
@@ -264,6 +291,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clients_app, name="clients")
     app.add_typer(consumers_app, name="consumers")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(disputes_app, name="disputes")
 
 
 __all__ = ["register"]

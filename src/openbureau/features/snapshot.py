@@ -17,6 +17,11 @@ accounts (ties: the smaller id). Account attributes that the ingest keeps only i
 state (product, opening date, amount lent, term) are static; the closing date is masked when
 it falls after the cut-off month.
 
+Items a dispute took out of the score (``disputes.effect`` ``removed`` or ``unverified``:
+a whole account, or one account-month) are left out of every snapshot taken after the
+dispute closed, whatever its as-of date — like a better identity link, a deletion is a fix
+of the past. Snapshots already in the lake are not rewritten.
+
 The same extraction and the same point-in-time SQL serve the batch snapshot (all consumers,
 written to the lake) and the online path (one consumer's rows, in memory).
 """
@@ -74,6 +79,9 @@ RAW_ACCOUNTS_SCHEMA = pa.schema(
     ]
 )
 BATCH_MONTHS_SCHEMA = pa.schema([("batch_id", pa.string()), ("reporting_month", pa.date32())])
+# Account-months out of the score; a null month: the whole account.
+SUPPRESSED_SCHEMA = pa.schema([("account_id", pa.int64()), ("month", pa.date32())])
+_SUPPRESSED_SQL = "SELECT account_id, month FROM disputes WHERE effect IN ('removed', 'unverified')"
 REDIRECTS_SCHEMA = pa.schema([("from_id", pa.string()), ("to_id", pa.string())])
 
 _VERSION_COLUMNS = (
@@ -93,6 +101,7 @@ class RawCreditFile:
     accounts: pa.Table
     redirects: pa.Table
     inquiries: pa.Table
+    suppressed: pa.Table = field(default_factory=SUPPRESSED_SCHEMA.empty_table)
 
 
 @dataclass
@@ -303,6 +312,8 @@ def extract(ctx: Context, as_of: AsOf, *, consumer_id: str | None = None) -> Raw
     with ctx.engine.connect() as conn:
         redirects = _redirects(conn)
         has_inquiries = inspect(conn).has_table("inquiries")
+        has_disputes = inspect(conn).has_table("disputes")
+        suppressed = SUPPRESSED_SCHEMA.empty_table()
         if consumer_id is None:
             accounts = fetch_arrow(conn, _ACCOUNTS_SQL, {}, RAW_ACCOUNTS_SCHEMA)
             versions = fetch_arrow(
@@ -314,6 +325,8 @@ def extract(ctx: Context, as_of: AsOf, *, consumer_id: str | None = None) -> Raw
                 VERSIONS_SCHEMA,
             )
             inq_filter, inq_params = "", {}
+            if has_disputes:
+                suppressed = fetch_arrow(conn, _SUPPRESSED_SQL, {}, SUPPRESSED_SCHEMA)
         else:
             ids = sorted({consumer_id, *(f for f, t in redirects.items() if t == consumer_id)})
             marks, params = _in_list("c", ids)
@@ -360,6 +373,13 @@ def extract(ctx: Context, as_of: AsOf, *, consumer_id: str | None = None) -> Raw
                     {"cut": cut, **aparams},
                     VERSIONS_SCHEMA,
                 )
+                if has_disputes:
+                    suppressed = fetch_arrow(
+                        conn,
+                        f"{_SUPPRESSED_SQL} AND account_id IN ({amarks})",
+                        aparams,
+                        SUPPRESSED_SCHEMA,
+                    )
             else:
                 versions = VERSIONS_SCHEMA.empty_table()
             inq_filter, inq_params = f" WHERE consumer_id IN ({marks})", params
@@ -388,6 +408,7 @@ def extract(ctx: Context, as_of: AsOf, *, consumer_id: str | None = None) -> Raw
             schema=REDIRECTS_SCHEMA,
         ),
         inquiries=inquiries,
+        suppressed=suppressed,
     )
 
 
@@ -430,7 +451,11 @@ def point_in_time_sql(as_of: AsOf) -> dict[str, str]:
         f"ON b.batch_id = v.batch_id WHERE b.reporting_month <= {cut} AND v.month <= {cut}) "
         "SELECT k.account_id, a.consumer_id, k.month, k.credit_limit_minor, k.balance_minor, "
         "k.amount_due_minor, k.amount_paid_minor, k.days_past_due, k.status, k.known_month "
-        "FROM known k JOIN acct a ON a.account_id = k.account_id WHERE k.rn = 1"
+        "FROM known k JOIN acct a ON a.account_id = k.account_id WHERE k.rn = 1 "
+        # Two equality anti-joins (whole accounts, single months): hash joins at any size.
+        "AND k.account_id NOT IN (SELECT account_id FROM suppressed WHERE month IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM suppressed s WHERE s.account_id = k.account_id "
+        "AND s.month = k.month)"
     )
     accounts = (
         "WITH acct AS (SELECT a.*, coalesce(r.to_id, a.consumer_raw) AS consumer_id "  # noqa: S608
@@ -487,6 +512,7 @@ def point_in_time(
         run.register_arrow("raw_accounts", raw.accounts)
         run.register_arrow("redirects", raw.redirects)
         run.register_arrow("raw_inquiries", raw.inquiries)
+        run.register_arrow("suppressed", raw.suppressed)
         sql = point_in_time_sql(as_of)
         months = run.query(sql[lake.SNAPSHOT_ACCOUNT_MONTHS])
         run.register_arrow("snap_account_months", months)
@@ -595,6 +621,7 @@ def latest_known_month(ctx: Context) -> dt.date | None:
 
 
 __all__ = [
+    "SUPPRESSED_SCHEMA",
     "RawCreditFile",
     "Snapshot",
     "SnapshotResult",

@@ -2,7 +2,8 @@
 
 ``cn`` follows the 2013 Regulation on the Administration of the Credit Investigation
 Industry; ``us`` follows the FCRA. Ingest reads ``forbidden_fields`` (never collected),
-reporting reads the retention and the free-report allowance, disputes read the deadline.
+reporting reads the retention and the free-report allowance, disputes read the deadline
+and what happens to an item whose furnisher does not answer in time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Literal
 
 from openbureau.errors import ConfigError
 
@@ -118,7 +120,12 @@ class Profile:
     Attributes:
         code: ``cn`` or ``us``.
         negative_retention_years: years negative information is kept after it ends.
-        dispute_days: days the bureau has to resolve a dispute.
+        dispute_days: days the furnisher has to answer a consumer's dispute (the deadline is
+            set when the dispute is opened).
+        dispute_unanswered: what becomes of a disputed item whose furnisher did not answer by
+            the deadline: ``delete`` (off the report and out of the score, as if the
+            furnisher had deleted it) or ``unverified`` (kept on the report, marked as
+            disputed and not verified, and out of the score).
         free_reports_per_year: reports a consumer may get free of charge each year.
         forbidden: concept -> names furnishers use for it (never collected).
         phone_country_code: the country calling code stripped when normalising phones.
@@ -143,6 +150,7 @@ class Profile:
     permissible_purposes: tuple[str, ...] = ()
     hard_purposes: tuple[str, ...] = ("credit_application",)
     consent_max_days: int = 365
+    dispute_unanswered: Literal["delete", "unverified"] = "delete"
 
     def folded_forbidden(self) -> dict[str, str]:
         """Folded name -> concept, for every name in the forbidden list."""
@@ -176,6 +184,9 @@ PROFILES: dict[str, Profile] = {
         code="cn",
         negative_retention_years=5,
         dispute_days=20,
+        # Regulation art. 25: an objection that cannot be confirmed either way is recorded
+        # with the result of the check; the item stays, marked.
+        dispute_unanswered="unverified",
         free_reports_per_year=2,
         consent_required=True,
         forbidden={**_COMMON_FORBIDDEN, **_CN_EXTRA},
@@ -191,6 +202,8 @@ PROFILES: dict[str, Profile] = {
         code="us",
         negative_retention_years=7,
         dispute_days=30,
+        # FCRA 611(a)(5)(A): information that cannot be verified in time is deleted.
+        dispute_unanswered="delete",
         free_reports_per_year=1,
         consent_required=True,
         forbidden={**_COMMON_FORBIDDEN, **_US_EXTRA},

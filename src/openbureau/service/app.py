@@ -10,25 +10,33 @@ import datetime as dt
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from openbureau.context import Context
-from openbureau.errors import IngestError, InvalidRequestError, NotFoundError, PayloadTooLargeError
+from openbureau.errors import (
+    ConflictError,
+    IngestError,
+    InvalidRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 from openbureau.ingest.load import NationalIdSealer
 from openbureau.rules.profiles import Profile, get_profile
-from openbureau.service import audit, consent, inquiries, limits, policy, problems
+from openbureau.service import audit, consent, disputes, inquiries, limits, policy, problems
 from openbureau.service import schemas as s
 from openbureau.service.auth import Authenticator, Principal, list_consumers, resolve_consumer
 from openbureau.service.db import Clock, ServiceDB, as_utc, system_clock
-from openbureau.service.report import ReportContext, Scorer, account_of, build_report
+from openbureau.service.report import ReportContext, Scorer, account_of, build_report, file_ids
 from openbureau.store.models import AbuseAlert, Batch
 
 logger = logging.getLogger(__name__)
@@ -36,6 +44,7 @@ logger = logging.getLogger(__name__)
 _UPLOAD_PATH = re.compile(r"^/v1/furnishers/[^/]+/batches/?$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 @dataclass
@@ -115,6 +124,11 @@ def _me(conn: Connection, principal: Principal) -> str:
     return resolved
 
 
+def _settled(bureau: Bureau, now: dt.datetime, attempt: Callable[[], T]) -> T:
+    """``attempt``, after expiring the disputes it finds open past their deadline."""
+    return disputes.settle(bureau.db, bureau.profile, now, attempt)
+
+
 router = APIRouter(
     prefix="/v1", responses=problems.responses(401, 403, 404, 405, 413, 422, 429, 500, 503)
 )
@@ -133,11 +147,15 @@ def health() -> dict[str, str]:
 def my_report(principal: ConsumerP, bureau: BureauDep) -> Response:
     """The consumer's own credit report, score included."""
     now = bureau.now()
-    with bureau.db.write() as conn:
-        cid = _me(conn, principal)
-        report = build_report(conn, bureau.reports, cid, now)
-        _record(conn, bureau, principal, "report.view", now, consumer_id=cid)
-    return _json(s.Report, report)
+
+    def attempt() -> dict[str, Any]:
+        with bureau.db.write() as conn:
+            cid = _me(conn, principal)
+            report = build_report(conn, bureau.reports, cid, now)
+            _record(conn, bureau, principal, "report.view", now, consumer_id=cid)
+        return report
+
+    return _json(s.Report, _settled(bureau, now, attempt))
 
 
 @router.get("/me/inquiries", response_model=s.InquiryPage, tags=["consumer"])
@@ -335,6 +353,118 @@ def delete_statement(
             consumer_id=cid,
         )
     return {"deleted": deleted}
+
+
+# --- consumers: disputes --------------------------------------------------------------------
+
+DisputeId = Annotated[int, PathParam(ge=1, le=2**62)]
+DisputeStatusQ = Annotated[
+    s.DisputeStatus | None, Query(description="Only disputes in this status.")
+]
+_CONFLICT = problems.responses(409)
+
+
+@router.post(
+    "/me/disputes",
+    response_model=s.DisputeOut,
+    status_code=201,
+    tags=["consumer"],
+    responses=_CONFLICT,
+)
+def open_dispute(body: s.DisputeRequest, principal: ConsumerP, bureau: BureauDep) -> Any:
+    """Dispute an item on your report: one account, or one month of it (``month``).
+
+    The account's furnisher must answer within the jurisdiction's deadline (``due_at``);
+    until then the report marks the item "disputed by consumer".
+    """
+    now = bureau.now()
+    month = dt.date.fromisoformat(f"{body.month}-01") if body.month else None
+
+    def attempt() -> dict[str, Any]:
+        with bureau.db.write() as conn:
+            cid = _me(conn, principal)
+            out = disputes.open_dispute(
+                conn,
+                bureau.profile,
+                consumer_id=cid,
+                file=file_ids(conn, cid),
+                account_id=body.account_id,
+                month=month,
+                reason=body.reason,
+                text=body.text,
+                now=now,
+            )
+            _record(
+                conn,
+                bureau,
+                principal,
+                "dispute.open",
+                now,
+                object_type="dispute",
+                object_id=str(out["dispute_id"]),
+                consumer_id=cid,
+                detail={
+                    "account_id": body.account_id,
+                    "month": body.month,
+                    "reason": body.reason,
+                    "furnisher_id": out["furnisher_id"],
+                },
+            )
+        return out
+
+    try:
+        return _settled(bureau, now, attempt)
+    except IntegrityError as e:  # the same item disputed twice at once: one of them wins
+        raise ConflictError("a dispute on that item is open already") from e
+
+
+@router.get("/me/disputes", response_model=s.DisputePage, tags=["consumer"], responses=_CONFLICT)
+def my_disputes(
+    principal: ConsumerP,
+    bureau: BureauDep,
+    status: DisputeStatusQ = None,
+    limit: Limit = 50,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> dict[str, Any]:
+    """The disputes you opened, newest first, with the furnishers' answers."""
+    now = bureau.now()
+
+    def attempt() -> list[dict[str, Any]]:
+        with bureau.db.write() as conn:
+            cid = _me(conn, principal)
+            items = disputes.consumer_disputes(
+                conn, file_ids(conn, cid), now, status=status, limit=limit, before=before
+            )
+            _record(conn, bureau, principal, "disputes.view", now, consumer_id=cid)
+        return items
+
+    return _page(_settled(bureau, now, attempt), limit, "dispute_id")
+
+
+@router.get(
+    "/me/disputes/{dispute_id}", response_model=s.DisputeOut, tags=["consumer"], responses=_CONFLICT
+)
+def my_dispute(dispute_id: DisputeId, principal: ConsumerP, bureau: BureauDep) -> Any:
+    """One of your disputes."""
+    now = bureau.now()
+
+    def attempt() -> dict[str, Any]:
+        with bureau.db.write() as conn:
+            cid = _me(conn, principal)
+            out = disputes.consumer_dispute(conn, file_ids(conn, cid), dispute_id, now)
+            _record(
+                conn,
+                bureau,
+                principal,
+                "dispute.view",
+                now,
+                object_type="dispute",
+                object_id=str(dispute_id),
+                consumer_id=cid,
+            )
+        return out
+
+    return _settled(bureau, now, attempt)
 
 
 # --- lenders --------------------------------------------------------------------------------
@@ -632,6 +762,125 @@ def get_receipt(
     return receipt
 
 
+# --- furnishers: disputes -------------------------------------------------------------------
+
+
+@router.get(
+    "/furnishers/{furnisher_id}/disputes",
+    response_model=s.FurnisherDisputePage,
+    tags=["furnisher"],
+    responses=_CONFLICT,
+)
+def furnisher_disputes(
+    furnisher_id: FurnisherId,
+    principal: Furnisher,
+    bureau: BureauDep,
+    status: DisputeStatusQ = None,
+    limit: Limit = 50,
+    after: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> dict[str, Any]:
+    """Disputes of the furnisher's records, oldest first (``status=open``: the work queue)."""
+    _own_furnisher(principal, furnisher_id)
+    now = bureau.now()
+
+    def attempt() -> list[dict[str, Any]]:
+        with bureau.db.write() as conn:
+            items = disputes.furnisher_disputes(
+                conn, furnisher_id, now, status=status, limit=limit, after=after
+            )
+            _record(
+                conn,
+                bureau,
+                principal,
+                "disputes.list",
+                now,
+                detail={"status": status, "count": len(items)},
+            )
+        return items
+
+    items = _settled(bureau, now, attempt)
+    return {"items": items, "next_after": items[-1]["dispute_id"] if len(items) == limit else None}
+
+
+@router.get(
+    "/furnishers/{furnisher_id}/disputes/{dispute_id}",
+    response_model=s.DisputeOut,
+    tags=["furnisher"],
+    responses=_CONFLICT,
+)
+def furnisher_dispute(
+    furnisher_id: FurnisherId, dispute_id: DisputeId, principal: Furnisher, bureau: BureauDep
+) -> Any:
+    """One dispute of the furnisher's records."""
+    _own_furnisher(principal, furnisher_id)
+    now = bureau.now()
+
+    def attempt() -> dict[str, Any]:
+        with bureau.db.write() as conn:
+            out = disputes.furnisher_dispute(conn, furnisher_id, dispute_id, now)
+            _record(
+                conn,
+                bureau,
+                principal,
+                "dispute.view",
+                now,
+                object_type="dispute",
+                object_id=str(dispute_id),
+            )
+        return out
+
+    return _settled(bureau, now, attempt)
+
+
+@router.post(
+    "/furnishers/{furnisher_id}/disputes/{dispute_id}/resolution",
+    response_model=s.DisputeOut,
+    tags=["furnisher"],
+    responses=_CONFLICT,
+)
+def resolve_dispute(
+    furnisher_id: FurnisherId,
+    dispute_id: DisputeId,
+    body: s.ResolutionRequest,
+    principal: Furnisher,
+    bureau: BureauDep,
+) -> Any:
+    """Answer an open dispute before its deadline: ``verified`` (correct as reported),
+    ``corrected`` (naming the batch that carried the correction) or ``deleted`` (the item
+    comes off the report and out of the score). 409 once it is closed or expired."""
+    _own_furnisher(principal, furnisher_id)
+    now = bureau.now()
+
+    def attempt() -> dict[str, Any]:
+        with bureau.db.write() as conn:
+            out = disputes.resolve(
+                conn,
+                furnisher_id,
+                dispute_id,
+                outcome=body.outcome,
+                note=body.note,
+                correction_batch_id=body.correction_batch_id,
+                now=now,
+            )
+            detail: dict[str, Any] = {"outcome": body.outcome, "account_id": out["account_id"]}
+            if body.correction_batch_id is not None:
+                detail["batch_id"] = body.correction_batch_id
+            _record(
+                conn,
+                bureau,
+                principal,
+                "dispute.resolve",
+                now,
+                object_type="dispute",
+                object_id=str(dispute_id),
+                consumer_id=disputes.owner_of(conn, dispute_id),
+                detail=detail,
+            )
+        return out
+
+    return _settled(bureau, now, attempt)
+
+
 # --- regulators and operators ---------------------------------------------------------------
 
 
@@ -686,6 +935,22 @@ def list_alerts(
         for a in rows
     ]
     return _page(items, limit, "alert_id")
+
+
+@router.get("/disputes/summary", response_model=s.DisputeSummary, tags=["regulator", "operator"])
+def dispute_summary(
+    principal: Overseer,
+    bureau: BureauDep,
+    limit: Limit = 50,
+    after: Annotated[str | None, Query(max_length=64, pattern=s.ID_PATTERN)] = None,
+) -> dict[str, Any]:
+    """Disputes by status, open ones past or near their deadline, and per furnisher (a page
+    of furnishers in id order): counts only."""
+    now = bureau.now()
+    with bureau.db.write() as conn:
+        out = disputes.summary(conn, now, limit=limit, after=after)
+        _record(conn, bureau, principal, "disputes.summary", now)
+    return out
 
 
 @router.get("/consumers", response_model=s.ConsumerPage, tags=["operator"])

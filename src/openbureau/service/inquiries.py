@@ -21,6 +21,7 @@ from openbureau.service import audit
 from openbureau.service.auth import Principal, resolve_consumer
 from openbureau.service.consent import consent_state
 from openbureau.service.db import ServiceDB, as_utc
+from openbureau.service.disputes import settle
 from openbureau.service.report import ReportContext, build_report, file_ids, resolved_header
 from openbureau.store.models import Consent, Consumer, Inquiry
 
@@ -99,7 +100,22 @@ def make_inquiry(
     req: InquiryInput,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """Check, report, record. Raises NotFoundError or InquiryRefusedError when refused."""
+    """Check, report, record. Raises NotFoundError or InquiryRefusedError when refused.
+
+    A dispute on the file found open past its deadline is expired first (in its own
+    transaction), then the inquiry runs again: the report never shows an overdue dispute.
+    """
+    return settle(db, profile, now, lambda: _make_inquiry(db, rc, profile, principal, req, now))
+
+
+def _make_inquiry(
+    db: ServiceDB,
+    rc: ReportContext,
+    profile: Profile,
+    principal: Principal,
+    req: InquiryInput,
+    now: dt.datetime,
+) -> dict[str, Any]:
     if principal.lender is None:
         raise InvalidRequestError("this client has no lender name: it cannot make inquiries")
     error: Exception | None = None

@@ -19,12 +19,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
 from openbureau.features.asof import AsOf, month_index, month_start
 from openbureau.service.db import as_utc
+from openbureau.service.disputes import LABELS, SUPPRESSING, check_due, month_text
 from openbureau.store.models import (
     Account,
     AccountMonth,
@@ -32,6 +33,7 @@ from openbureau.store.models import (
     ConsumerControl,
     ConsumerRedirect,
     ConsumerStatement,
+    Dispute,
     Furnisher,
     IdentityRecord,
     Inquiry,
@@ -188,6 +190,18 @@ _HEADER = (
 )
 
 
+# Whether a dispute marks or removes something on the account (an index probe per account,
+# so the disputes themselves are read only for the few files that have any).
+_MARKED = (
+    select(Dispute.id)
+    .where(
+        Dispute.account_id == Account.id,
+        or_(Dispute.status == "open", Dispute.effect.in_(SUPPRESSING)),
+    )
+    .exists()
+)
+
+
 def _accounts_stmt(where: Any) -> Any:
     return (
         select(
@@ -208,6 +222,7 @@ def _accounts_stmt(where: Any) -> Any:
             Account.status,
             Account.updated_at,
             ConsumerStatement.text.label("statement"),
+            _MARKED.label("marked"),
         )
         .join(Furnisher, Furnisher.id == Account.furnisher_id)
         .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
@@ -232,6 +247,35 @@ def _inquiries_stmt(where: Any) -> Any:
         .limit(REPORT_INQUIRY_MAX)
     )
 
+
+# Disputes that mark or remove items: open ones, and outcomes that suppress the item.
+_DISPUTES = select(
+    Dispute.id,
+    Dispute.account_id,
+    Dispute.month,
+    Dispute.reason,
+    Dispute.status,
+    Dispute.effect,
+    Dispute.opened_at,
+    Dispute.due_at,
+    Dispute.resolved_at,
+).where(
+    Dispute.account_id.in_(bindparam("accounts", expanding=True)),
+    or_(Dispute.status == "open", Dispute.effect.in_(SUPPRESSING)),
+)
+_LATEST_MONTHS = (
+    select(
+        AccountMonth.month,
+        AccountMonth.credit_limit_minor,
+        AccountMonth.balance_minor,
+        AccountMonth.amount_due_minor,
+        AccountMonth.days_past_due,
+        AccountMonth.status,
+    )
+    .where(AccountMonth.account_id == bindparam("account"))
+    .order_by(AccountMonth.month.desc())
+    .limit(bindparam("n"))
+)
 
 _INQUIRIES_ONE = _inquiries_stmt(Inquiry.consumer_id == _CID)
 _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
@@ -270,7 +314,9 @@ def build_report(
 ) -> dict[str, Any]:
     """The report of ``consumer_id`` (already resolved to its surviving id) as of ``now``.
 
-    ``head`` is the file's :func:`header` when the caller has read it already.
+    ``head`` is the file's :func:`header` when the caller has read it already. Raises
+    :class:`~openbureau.service.disputes.DisputesDueError` when a dispute on the file is open past
+    its deadline (run it under :func:`~openbureau.service.disputes.settle`).
     """
     if head is None:
         head = header(conn, consumer_id)
@@ -278,6 +324,18 @@ def build_report(
     one = len(ids) == 1
     params: dict[str, Any] = {"cid": consumer_id} if one else {"ids": ids}
     accounts = conn.execute(_ACCOUNTS_ONE if one else _ACCOUNTS_MANY, params).all()
+    latest_change: dt.datetime | None = as_utc(head.merged_at)
+    marks = _Marks()
+    marked = [int(a.id) for a in accounts if a.marked]
+    if marked:
+        found = conn.execute(_DISPUTES, {"accounts": marked}).all()
+        if found:
+            check_due(found, now)
+            marks = _Marks.of(found)
+            changed = marks.changed
+            if changed is not None and (latest_change is None or changed > latest_change):
+                latest_change = changed
+            accounts = [a for a in accounts if int(a.id) not in marks.removed_accounts]
     grids: dict[int, dict[dt.date, str]] = {int(a.id): {} for a in accounts}
     if accounts:
         first = min(month_start(month_index(a.last_month) - GRID_LONG + 1) for a in accounts)
@@ -291,36 +349,16 @@ def build_report(
 
     account_out = []
     statements = []
-    latest_change: dt.datetime | None = as_utc(head.merged_at)
     for a in accounts:
-        grid = grids[int(a.id)]
-        end = month_index(a.last_month)
-        history = [grid.get(month_start(end - i)) for i in range(GRID_LONG)]
         changed = as_utc(a.updated_at)
         if changed is not None and (latest_change is None or changed > latest_change):
             latest_change = changed
-        account_out.append(
-            {
-                "account_id": int(a.id),
-                "furnisher_id": a.furnisher_id,
-                "furnisher_name": a.furnisher_name,
-                "product": a.product,
-                "opened": a.opened,
-                "closed": a.closed,
-                "currency": a.currency,
-                "credit_limit_minor": a.credit_limit_minor,
-                "original_amount_minor": a.original_amount_minor,
-                "term_months": a.term_months,
-                "last_reported_month": f"{a.last_month:%Y-%m}",
-                "balance_minor": int(a.balance_minor),
-                "amount_due_minor": int(a.amount_due_minor),
-                "days_past_due": int(a.days_past_due),
-                "status": a.status,
-                "history_24": history[:GRID_SHORT],
-                "history_60": history,
-                "statement": a.statement,
-            }
-        )
+        out = _account(a, grids[int(a.id)])
+        removed = marks.removed_months.get(int(a.id))
+        if removed and _without_months(conn, out, a, removed) is None:
+            continue  # every month reported was removed: the account is off the report
+        out["disputes"] = marks.flags.get(int(a.id), [])
+        account_out.append(out)
         if a.statement:
             statements.append({"account_id": int(a.id), "text": a.statement})
 
@@ -359,8 +397,113 @@ def build_report(
             "fraud_alert": fraud_until is not None and fraud_until > now,
             "fraud_alert_until": fraud_until if fraud_until and fraud_until > now else None,
         },
-        "score": _score(rc, head, consumer_id, latest_change, bool(accounts), now),
+        "score": _score(rc, head, consumer_id, latest_change, bool(account_out), now),
     }
+
+
+def _account(a: Any, grid: dict[dt.date, str]) -> dict[str, Any]:
+    end = month_index(a.last_month)
+    history = [grid.get(month_start(end - i)) for i in range(GRID_LONG)]
+    return {
+        "account_id": int(a.id),
+        "furnisher_id": a.furnisher_id,
+        "furnisher_name": a.furnisher_name,
+        "product": a.product,
+        "opened": a.opened,
+        "closed": a.closed,
+        "currency": a.currency,
+        "credit_limit_minor": a.credit_limit_minor,
+        "original_amount_minor": a.original_amount_minor,
+        "term_months": a.term_months,
+        "last_reported_month": f"{a.last_month:%Y-%m}",
+        "balance_minor": int(a.balance_minor),
+        "amount_due_minor": int(a.amount_due_minor),
+        "days_past_due": int(a.days_past_due),
+        "status": a.status,
+        "history_24": history[:GRID_SHORT],
+        "history_60": history,
+        "statement": a.statement,
+    }
+
+
+class _Marks:
+    """What disputes do to the accounts of a report: removed accounts and months, flags."""
+
+    def __init__(self) -> None:
+        self.removed_accounts: set[int] = set()
+        self.removed_months: dict[int, set[dt.date]] = {}
+        self.flags: dict[int, list[dict[str, Any]]] = {}
+        self.changed: dt.datetime | None = None  # the latest outcome that changed the score
+
+    @classmethod
+    def of(cls, rows: Any) -> _Marks:
+        marks = cls()
+        for d in rows:
+            account = int(d.account_id)
+            month = (
+                d.month
+                if d.month is None or isinstance(d.month, dt.date)
+                else (dt.date.fromisoformat(str(d.month)))
+            )
+            if d.effect in SUPPRESSING:
+                resolved = as_utc(d.resolved_at)
+                if resolved is not None and (marks.changed is None or resolved > marks.changed):
+                    marks.changed = resolved
+            if d.effect == "removed":
+                if month is None:
+                    marks.removed_accounts.add(account)
+                else:
+                    marks.removed_months.setdefault(account, set()).add(month)
+                continue
+            state = "disputed" if d.status == "open" else "unverified"
+            opened = as_utc(d.opened_at)
+            marks.flags.setdefault(account, []).append(
+                {
+                    "state": state,
+                    "label": LABELS[state],
+                    "month": month_text(month),
+                    "reason": d.reason,
+                    "since": opened.date() if opened is not None else None,
+                }
+            )
+        for flags in marks.flags.values():
+            flags.sort(key=lambda f: (f["month"] or "", f["since"]))
+        return marks
+
+
+def _without_months(
+    conn: Connection, out: dict[str, Any], a: Any, removed: set[dt.date]
+) -> dict[str, Any] | None:
+    """``out`` with the removed months blanked; when the latest month is one of them, the
+    account's current state is taken from its latest remaining month (None: no month left)."""
+    if a.last_month not in removed:
+        end = month_index(a.last_month)
+        for key in ("history_24", "history_60"):
+            out[key] = [
+                None if month_start(end - i) in removed else s for i, s in enumerate(out[key])
+            ]
+        return out
+    rows = conn.execute(_LATEST_MONTHS, {"account": int(a.id), "n": GRID_LONG + len(removed)})
+    kept = [m for m in rows if m.month not in removed]
+    if not kept:
+        return None
+    latest = kept[0]
+    grid = {m.month: str(m.status) for m in kept}
+    end = month_index(latest.month)
+    history = [grid.get(month_start(end - i)) for i in range(GRID_LONG)]
+    out.update(
+        {
+            "last_reported_month": f"{latest.month:%Y-%m}",
+            "credit_limit_minor": latest.credit_limit_minor,
+            "balance_minor": int(latest.balance_minor),
+            "amount_due_minor": int(latest.amount_due_minor),
+            "days_past_due": int(latest.days_past_due),
+            "status": latest.status,
+            "history_24": history[:GRID_SHORT],
+            "history_60": history,
+        }
+    )
+    return out
 
 
 def _summary(
@@ -380,6 +523,7 @@ def _summary(
         "derogatory_accounts": sum(
             1 for a in accounts if a["status"] in ("charged_off", "collection")
         ),
+        "disputed_accounts": sum(1 for a in accounts if a.get("disputes")),
         "balance_minor": balances,
         "credit_limit_minor": limits,
         "hard_inquiries_12m": sum(

@@ -63,6 +63,60 @@ class StatementRequest(_In):
     text: str = Field(min_length=1, max_length=400)
 
 
+DisputeReason = Literal[
+    "not_mine",
+    "identity_theft",
+    "never_late",
+    "wrong_balance",
+    "wrong_status",
+    "paid_or_closed",
+    "duplicate",
+    "other",
+]
+DisputeStatus = Literal["open", "verified", "corrected", "deleted", "expired"]
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+class DisputeRequest(_In):
+    """A consumer's dispute of one of their accounts, or of one month of it."""
+
+    account_id: int = Field(ge=1, le=2**62, description="An account on your report.")
+    month: str | None = Field(
+        default=None,
+        pattern=MONTH_PATTERN,
+        description="YYYY-MM: dispute that month of the account only (omit: the whole account).",
+    )
+    reason: DisputeReason
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=400,
+        description="In your own words (required for reason 'other'); the furnisher reads it.",
+    )
+
+    @model_validator(mode="after")
+    def _other_needs_words(self) -> DisputeRequest:
+        if self.reason == "other" and not self.text:
+            raise ValueError("reason 'other' needs a text saying what is wrong")
+        return self
+
+
+class ResolutionRequest(_In):
+    """A furnisher's answer to a dispute."""
+
+    outcome: Literal["verified", "corrected", "deleted"]
+    note: str | None = Field(
+        default=None, min_length=1, max_length=400, description="Shown to the consumer."
+    )
+    correction_batch_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="For 'corrected': the accepted batch that carried the corrected record.",
+    )
+
+
 class Reason(BaseModel):
     code: str
     text: str | None = None
@@ -86,6 +140,16 @@ class ScoreOut(BaseModel):
     unavailable: str | None = None
 
 
+class DisputeFlag(BaseModel):
+    """An item of the account under dispute (open), or disputed and not verified in time."""
+
+    state: Literal["disputed", "unverified"]
+    label: str
+    month: str | None = Field(description="YYYY-MM, or null for the whole account.")
+    reason: str
+    since: dt.date
+
+
 class AccountOut(BaseModel):
     account_id: int
     furnisher_id: str
@@ -105,6 +169,7 @@ class AccountOut(BaseModel):
     history_24: list[str | None] = Field(description="Status by month, newest first.")
     history_60: list[str | None]
     statement: str | None
+    disputes: list[DisputeFlag] = Field(default_factory=list)
 
 
 class ReportInquiry(BaseModel):
@@ -126,6 +191,7 @@ class Summary(BaseModel):
     open_accounts: int
     delinquent_accounts: int
     derogatory_accounts: int
+    disputed_accounts: int = 0
     balance_minor: dict[str, int]
     credit_limit_minor: dict[str, int]
     hard_inquiries_12m: int
@@ -206,6 +272,55 @@ class StatementResult(BaseModel):
     account_id: int
     text: str
     created_at: dt.datetime
+
+
+class DisputeOut(BaseModel):
+    dispute_id: int
+    account_id: int
+    furnisher_id: str
+    furnisher_account_id: str
+    month: str | None
+    reason: DisputeReason
+    reason_text: str
+    text: str | None
+    status: DisputeStatus
+    effect: Literal["none", "removed", "unverified"] | None = Field(
+        description="What the outcome did to the item (null while open)."
+    )
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    resolved_at: dt.datetime | None
+    resolution_note: str | None
+    correction_batch_id: str | None
+
+
+class DisputePage(BaseModel):
+    items: list[DisputeOut]
+    next_before: int | None = Field(description="Pass as ?before= for the next page.")
+
+
+class FurnisherDisputePage(BaseModel):
+    items: list[DisputeOut]
+    next_after: int | None = Field(description="Pass as ?after= for the next page.")
+
+
+class FurnisherDisputeCounts(BaseModel):
+    furnisher_id: str
+    open: int
+    verified: int
+    corrected: int
+    deleted: int
+    expired: int
+    overdue: int
+
+
+class DisputeSummary(BaseModel):
+    generated_at: dt.datetime
+    by_status: dict[str, int]
+    open_overdue: int = Field(description="Open past the deadline, not yet expired.")
+    open_due_within_7_days: int
+    furnishers: list[FurnisherDisputeCounts]
+    next_after: str | None
 
 
 class Deleted(BaseModel):
@@ -292,7 +407,12 @@ __all__ = [
     "ConsumerPage",
     "ControlsOut",
     "Deleted",
+    "DisputeOut",
+    "DisputePage",
+    "DisputeRequest",
+    "DisputeSummary",
     "FraudAlertRequest",
+    "FurnisherDisputePage",
     "Health",
     "InquiryOut",
     "InquiryPage",
@@ -300,6 +420,7 @@ __all__ = [
     "InquiryResult",
     "Receipt",
     "Report",
+    "ResolutionRequest",
     "StatementRequest",
     "StatementResult",
     "Verification",

@@ -491,7 +491,66 @@ class AbuseAlert(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+# --- disputes (migration 0007) ----------------------------------------------------------
+
+# A month-less (whole-account) dispute's item key in the one-open-dispute-per-item index.
+WHOLE_ACCOUNT = "0001-01-01"
+
+
+class Dispute(Base):
+    """A consumer's dispute of an item on their report: one account, or one month of it.
+
+    Forwarded to the account's furnisher, which answers by ``due_at`` (the jurisdiction's
+    ``dispute_days``). ``status``: open | verified | corrected | deleted | expired.
+    ``effect`` (set when it closes) is what the outcome does to the item: ``none`` (verified
+    or corrected: reported as the furnisher has it), ``removed`` (off the report and out of
+    the score) or ``unverified`` (on the report, marked, out of the score). The credit
+    report and the feature snapshot read ``effect``; nothing is deleted from the file, so a
+    furnisher re-reporting a removed item does not bring it back.
+    """
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        Index("ix_disputes_account_id", "account_id"),
+        Index("ix_disputes_consumer_id", "consumer_id", "id"),
+        Index("ix_disputes_furnisher_id", "furnisher_id", "id"),
+        Index("ix_disputes_furnisher_status", "furnisher_id", "status", "id"),
+        Index(
+            "ix_disputes_open_due",
+            "due_at",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        # At most one open dispute per item (an account, or one month of it).
+        Index(
+            "uq_disputes_open_item",
+            "account_id",
+            text(f"coalesce(month, '{WHOLE_ACCOUNT}')"),
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The file that opened it (merges keep it reachable through consumer_redirects).
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("consumers.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    furnisher_id: Mapped[str] = mapped_column(ForeignKey("furnishers.id"))
+    month: Mapped[dt.date | None] = mapped_column(Date)  # None: the whole account
+    reason: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(String(400))  # the consumer's own words
+    status: Mapped[str] = mapped_column(String(16))
+    effect: Mapped[str | None] = mapped_column(String(16))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_note: Mapped[str | None] = mapped_column(String(400))
+    correction_batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+
+
 __all__ = [
+    "WHOLE_ACCOUNT",
     "AbuseAlert",
     "Account",
     "AccountMonth",
@@ -507,6 +566,7 @@ __all__ = [
     "ConsumerControl",
     "ConsumerRedirect",
     "ConsumerStatement",
+    "Dispute",
     "Furnisher",
     "IdentityEvent",
     "IdentityRecord",
