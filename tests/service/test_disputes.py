@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -538,3 +539,29 @@ def test_a_deleted_item_leaves_the_score(service: Service, trained_model: Any) -
     )
     assert rescored["value"] == expected["value"]
     assert rescored["value"] > batch["value"], "a deleted 120-days-late month costs no points"
+
+
+def test_the_same_item_disputed_at_once_opens_one_dispute(service: Service) -> None:
+    account = _account_a(service)
+    month = _months(service, account)[0]
+    start = threading.Barrier(6)
+    codes: list[int] = []
+
+    def work() -> None:
+        start.wait()
+        r = service.call(
+            "consumer_a",
+            "POST",
+            "/v1/me/disputes",
+            json={"account_id": account, "month": month, "reason": "never_late"},
+        )
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 409, 409, 409, 409, 409]
+    assert service.count("disputes") == 1
+    assert len(_audit(service, "dispute.open")) == 1
