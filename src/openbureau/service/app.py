@@ -6,11 +6,12 @@ in one database transaction, and append the audit entry in that same transaction
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,7 @@ from openbureau.errors import (
     IngestError,
     InvalidRequestError,
     NotFoundError,
+    OpenBureauError,
     PayloadTooLargeError,
 )
 from openbureau.ingest.load import NationalIdSealer
@@ -989,7 +991,17 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
         clock=clock or system_clock,
         watch=limits.ScrapingWatch(settings),
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await run_in_threadpool(bureau.reports.scorer.warm)
+        except OpenBureauError as e:  # the model loads on first use instead; say why
+            logger.warning("approved model not loaded at start: %s", type(e).__name__)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="OpenBureau",
         version="1",
         description="Consent-gated credit reports, scores and consumer self-service.",
