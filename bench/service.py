@@ -409,12 +409,14 @@ def start_server(b: Backend, workers: int) -> Server:
         start_new_session=True,
     )
     server = Server(proc, port, workers, log, b.pg_database)
-    deadline = time.monotonic() + 120
+    # Workers load the approved model before they answer (seconds each; more on a busy
+    # machine).
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited ({proc.returncode}); see {log}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                 s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
                     return server
