@@ -73,6 +73,9 @@ def serve(
         workers=count,
         access_log=access_log,
         log_level="warning",
+        # A worker loads the approved model before it answers, holding the GIL for seconds
+        # on a busy machine; uvicorn's 5 s health check would kill and restart it forever.
+        timeout_worker_healthcheck=120,
     )
 
 
