@@ -254,7 +254,10 @@ def _from_optbinning(name: str, optb: Any, n_total: int) -> BinnedCharacteristic
         n_regular = len(bins)
         categories = {str(c): i for i, b in enumerate(bins) for c in list(b)}
         labels = []
-        others = {str(c) for c in (optb._cat_others or [])}
+        # An ndarray (possibly empty) or None: NumPy >= 2.2 refuses the truth value of an
+        # empty array, so no ``or []`` here.
+        cat_others = optb._cat_others
+        others = {str(c) for c in ([] if cat_others is None else list(cat_others))}
         for b in bins:
             members = [str(c) for c in list(b)]
             text = ", ".join(members) if len(members) <= 8 else ", ".join(members[:8]) + ", …"
@@ -272,7 +275,10 @@ def _from_optbinning(name: str, optb: Any, n_total: int) -> BinnedCharacteristic
     if abs(good.sum() + bad.sum() - n_total) > 0.5:
         raise ScoringError(f"optbinning counts for {name!r} do not add up to the rows")
     labels = [*labels, "Special", "Missing", "Unseen category" if kind == "categorical" else "-"]
-    special_values = [float(v) for v in (optb.special_codes or [])] if kind == "numeric" else []
+    codes = optb.special_codes
+    special_values = (
+        [float(v) for v in ([] if codes is None else list(codes))] if kind == "numeric" else []
+    )
     woe = shrunk_woe(good, bad)
     trend = _risk_trend(good[:n_regular], bad[:n_regular]) if kind == "numeric" else "other"
     if trend in ("increasing", "decreasing"):
