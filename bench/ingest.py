@@ -16,6 +16,12 @@ own (``ru_maxrss``):
 * ``ingest`` — ``openbureau.ingest.ingest_file`` end to end, validation on, on a fresh
   database / lake.
 
+Memory: ``MiB`` is the peak resident set of the case's own process (``ru_maxrss``): Python,
+DuckDB, Arrow and, for SQLite, its page cache. The PostgreSQL server's memory is not in it.
+For the ingest, ``peak in`` says whether the peak came in phase A (read + validate in DuckDB)
+or phase B (the write), from an RSS sample every 50 ms. Each row also shows the 1-minute
+load average when its cases ran: the machine is shared, and seconds depend on it.
+
 PostgreSQL: ``OPENBUREAU_BENCH_POSTGRES_URL`` (default: the local server, database
 ``test``); each case gets a database of its own, dropped afterwards.
 """
@@ -230,7 +236,9 @@ def case_raw_lake(path: Path, work: Path) -> tuple[int, float]:
     from deltalake import write_deltalake
 
     t = time.perf_counter()
-    pf = pq.ParquetFile(path)
+    # pre_buffer=False: pyarrow's read-ahead cache otherwise keeps every row group read
+    # until the file is closed (the ingest reads the same way).
+    pf = pq.ParquetFile(path, pre_buffer=False)
     counter = {"n": 0}
 
     def batches() -> Any:
@@ -460,6 +468,8 @@ def _ingest(path: Path, work: Path, database_url: str, furnisher: str) -> tuple[
     seconds = time.perf_counter() - t
     ctx.close()
     assert r.status == "accepted", r.message
+    _PEAK["phase_a_s"] = r.timings.get("scan_s", 0.0) + r.timings.get("validate_s", 0.0)
+    _PEAK["start"] = t
     print(json.dumps({"timings": r.timings, "rejected": r.rejected}), file=sys.stderr)
     return r.accepted, seconds
 
@@ -513,10 +523,37 @@ def run_case(name: str, path: Path) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+_PEAK: dict[str, float] = {"rss": 0.0, "at": 0.0}
+
+
+def _sample_rss(stop: Any) -> None:
+    """Keep the largest resident set seen (from /proc, every 50 ms) and when it was seen."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    statm = Path("/proc/self/statm")
+    while not stop.wait(0.05):
+        try:
+            rss = int(statm.read_text().split()[1]) * page
+        except OSError:
+            return
+        if rss > _PEAK["rss"]:
+            _PEAK["rss"], _PEAK["at"] = rss, time.perf_counter()
+
+
 def _child(name: str, path: Path, work: Path) -> None:
+    import threading
+
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_rss, args=(stop,), daemon=True)
+    sampler.start()
     rows, seconds = CASES[name](path, work)
+    stop.set()
+    sampler.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"case": name, "rows": rows, "seconds": seconds, "peak_mib": peak}))
+    out: dict[str, Any] = {"case": name, "rows": rows, "seconds": seconds, "peak_mib": peak}
+    if "start" in _PEAK:  # an ingest: which phase the peak came in
+        at = _PEAK["at"] - _PEAK["start"]
+        out["peak_phase"] = "A" if at <= _PEAK["phase_a_s"] else "B"
+    print(json.dumps(out))
 
 
 def main() -> None:
@@ -542,13 +579,22 @@ def main() -> None:
         )
         for store in stores:
             path = pay if store == "lake" else acc
+            load = os.getloadavg()[0]
             raw = run_case(f"raw_{store}", path)
             # The floor once, at the smallest size: its rate does not depend on the size.
             with_floor = f"floor_{store}" in CASES and rows == min(args.rows)
             floor = run_case(f"floor_{store}", path) if with_floor else None
             ing = run_case(f"ingest_{store}", path)
+            load = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
             results.append(
-                {"store": store, "rows": rows, "raw": raw, "floor": floor, "ingest": ing}
+                {
+                    "store": store,
+                    "rows": rows,
+                    "raw": raw,
+                    "floor": floor,
+                    "ingest": ing,
+                    "load": load,
+                }
             )
             print(_row(results[-1]), flush=True)
     print()
@@ -571,22 +617,26 @@ def _row(r: dict[str, Any]) -> str:
     return (
         f"| {what:<25} | {r['rows']:>10,} | {raw['seconds']:>7.1f} | {raw_rate:>10,.0f} | "
         f"{raw['peak_mib']:>8.0f} | {floor_s} | {ing['seconds']:>7.1f} | {ing_rate:>10,.0f} | "
-        f"{ing['peak_mib']:>8.0f} | {ing_rate / raw_rate:>6.2f} | {floor_ratio} |"
+        f"{ing['peak_mib']:>8.0f} | {ing.get('peak_phase', '?'):^7} | "
+        f"{ing_rate / raw_rate:>6.2f} | {floor_ratio} | {r.get('load', ''):>9} |"
     )
 
 
 def _table(results: list[dict[str, Any]]) -> str:
     head = (
         "| case                      |       rows |  raw s  |  raw rows/s | raw MiB  "
-        "| floor s | ingest s| ingest r/s | ing. MiB | ÷ raw  | ÷ floor|\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| floor s | ingest s| ingest r/s | ing. MiB | peak in | ÷ raw  | ÷ floor|   load    |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"
     )
     lines = [head, *(_row(r) for r in results)]
     lines.append(
         "\n(÷ raw = ingest rows/s ÷ raw rows/s; ÷ floor = ingest rows/s ÷ floor rows/s: the floor "
         "writes the same rows straight into the credit file's four tables with their indexes "
         "and keys, no validation, no merge;\n"
-        f" peak = max RSS of the case's process; "
+        " MiB = peak RSS of the case's own process (Python, DuckDB, Arrow, SQLite's page "
+        "cache; not the PostgreSQL server); peak in = the ingest phase of that peak: A = read + "
+        "validate (DuckDB), B = write;\n"
+        " load = 1-minute load average before the row's first case - after its last; "
         f"{dt.date.today()}, {os.cpu_count()} cores)"
     )
     details = [

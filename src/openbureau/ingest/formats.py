@@ -315,7 +315,10 @@ def parquet_schema(path: Path, display: str) -> pa.Schema:
 
 def parquet_batches(path: Path, columns: list[str], *, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Stream a Parquet file's ``columns`` plus ``_line`` (the row number, from 1)."""
-    pf = pq.ParquetFile(path)
+    # pre_buffer=False: with pyarrow's default read-ahead cache every row group read stays
+    # allocated until the file is closed (measured: +160 MB from 1M to 10M rows), so memory
+    # grew with the file. Without it, one row group at a time; no slower on a local disk.
+    pf = pq.ParquetFile(path, pre_buffer=False)
     start = 1
     for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
         line = pa.array(np.arange(start, start + batch.num_rows, dtype=np.int64))

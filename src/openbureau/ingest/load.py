@@ -54,6 +54,10 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("nid_hmac", "VARCHAR(64)"),
     ("nid_cipher", "BYTEA"),
 )
+# SQLite's page cache during a merge. SQLite's sorter (GROUP BY) may hold as much again.
+_SQLITE_CACHE_MB = 256
+# Rows turned into Python values at a time for SQLite's executemany (see stage()).
+_SQLITE_SLICE_ROWS = 8192
 # Filled in the database while merging.
 _STAGE_EXTRA = "consumer_id VARCHAR(32), account_pk BIGINT"
 # The DuckDB SELECT (over the validated table) that feeds the stage; ``national_id`` is the
@@ -164,7 +168,7 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols}) ON COMMIT DROP"))
     else:
         # A bulk merge touches index pages all over: the default 2 MB page cache thrashes.
-        conn.execute(text("PRAGMA cache_size = -262144"))
+        conn.execute(text(f"PRAGMA cache_size = -{_SQLITE_CACHE_MB * 1024}"))
         conn.execute(text("DROP TABLE IF EXISTS temp.ob_stage"))
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols})"))
     raw: Any = conn.connection.driver_connection
@@ -185,17 +189,18 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
         marks = ", ".join("?" for _ in STAGE_COLUMNS)
         cur = raw.cursor()
         for batch in _stage_batches(reader, sealer, postgres=False):
-            table = pa.Table.from_batches([batch])
-            pylists = []
-            for name, col in zip(table.column_names, table.columns, strict=True):
-                if pa.types.is_date(col.type):
-                    col = col.cast(pa.string())
-                pylists.append(col.to_pylist())
-                del name
-            cur.executemany(
-                f"INSERT INTO temp.ob_stage ({names}) VALUES ({marks})",  # noqa: S608
-                zip(*pylists, strict=True),
-            )
+            # Python objects cost ~50 bytes a value: a whole 131k-row batch of 24 columns as
+            # lists is ~200 MB at once. A slice at a time keeps that to a few MB.
+            for start in range(0, batch.num_rows, _SQLITE_SLICE_ROWS):
+                part = batch.slice(start, _SQLITE_SLICE_ROWS)
+                pylists = [
+                    (col.cast(pa.string()) if pa.types.is_date(col.type) else col).to_pylist()
+                    for col in part.columns
+                ]
+                cur.executemany(
+                    f"INSERT INTO temp.ob_stage ({names}) VALUES ({marks})",  # noqa: S608
+                    zip(*pylists, strict=True),
+                )
             n += batch.num_rows
         cur.close()
     return n
@@ -419,4 +424,14 @@ def apply(
     return counts
 
 
-__all__ = ["STAGE_SELECT", "LoadCounts", "NationalIdSealer", "apply", "stage"]
+def release(conn: Connection) -> None:
+    """Give back the merge's memory once its transaction is over (SQLite: the page cache).
+
+    The cache size set by :func:`stage` belongs to the connection, which goes back to the pool
+    and would keep up to ``_SQLITE_CACHE_MB`` of pages for as long as it lives.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default, 2 MB
+
+
+__all__ = ["STAGE_SELECT", "LoadCounts", "NationalIdSealer", "apply", "release", "stage"]
