@@ -91,6 +91,8 @@ def _month_row(
         dpd = 150 + int(rng.integers(0, 30))
     cap = limit or 500_000
     balance = int(rng.integers(0, cap)) if product != "instalment_loan" else int(cap * 0.5)
+    if product != "instalment_loan" and balance < cap // 6:
+        balance = 0  # a line left unused or cleared this month (no extra draw)
     due = max(1000, balance // 10) if state < 6 else balance
     paid = 0 if state >= 2 else int(due + rng.random() ** 2 * max(balance - due, 0))
     return {

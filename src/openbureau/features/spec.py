@@ -85,6 +85,17 @@ def _age(col: str) -> str:
     return "{C} - " + _MONTH_OF.format(col=col)
 
 
+# A month's balance-to-limit ratio in basis points, between 0 and 10000 (1 = the limit).
+_UTIL_BP = (
+    "greatest(least(CAST(floor(CAST(bal AS DOUBLE) * 10000 / CAST(lim AS DOUBLE)) AS BIGINT), "
+    "10000), 0)"
+)
+# Months of the last 36 that an account with a limit was paid as agreed: its habits.
+_HABIT = "age < 36 AND sr = 0 AND lim > 0"
+# An account's average ratio over those months, in basis points.
+_HABIT_MEAN = "CAST(floor(CAST(c.hab_bp AS DOUBLE) / CAST(c.hab_n AS DOUBLE)) AS BIGINT)"
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "am",
@@ -140,7 +151,11 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN age < 24 THEN 1 ELSE 0 END) AS months_24m, "
         "sum(CASE WHEN age < 24 AND sr = 2 THEN 1 ELSE 0 END) AS dpd30_24m, "
         "sum(CASE WHEN age < 24 AND sr >= 3 AND sr <= 5 THEN 1 ELSE 0 END) AS dpd60_24m, "
-        "max(CASE WHEN sr = 6 THEN age END) AS derog_age "
+        "max(CASE WHEN sr = 6 THEN age END) AS derog_age, "
+        f"sum(CASE WHEN {_HABIT} THEN 1 ELSE 0 END) AS hab_n, "
+        f"sum(CASE WHEN {_HABIT} THEN {_UTIL_BP} ELSE 0 END) AS hab_bp, "
+        f"sum(CASE WHEN {_HABIT} THEN {_UTIL_BP} * {_UTIL_BP} ELSE 0 END) AS hab_bp2, "
+        f"sum(CASE WHEN {_HABIT} AND bal <= 0 THEN 1 ELSE 0 END) AS hab_zero "
         "FROM am WHERE age >= 0 GROUP BY account_id",
         "One row per account: its state in the cut-off month (`now_*`, open = reported, "
         "not closed, paid off, charged off or in collection), balances, limits, payments and "
@@ -148,7 +163,10 @@ STEPS: tuple[Step, ...] = (
         "exceeded the amount due (`owed_24m`) and of those the months paid in full "
         "(`full_24m`: payment ≥ previous balance), worst status, months since the last late "
         "payment, "
-        "and `derog_age`, the months since it was first charged off or sent to collection.",
+        "`derog_age`, the months since it was first charged off or sent to collection, and "
+        "over the months of the last 36 paid as agreed with a credit limit (`hab_n`) the "
+        "sum and the sum of squares of the month's balance-to-limit ratio in basis points "
+        "(0–10000, capped at the limit) and the months with no balance.",
     ),
     Step(
         "acct",
@@ -223,9 +241,21 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN c.now_open = 1 AND t.product = 'credit_card' THEN c.now_lim ELSE 0 END) "
         "AS card_lim, "
         "sum(CASE WHEN c.now_open = 1 AND t.product = 'pay_later' THEN c.now_lim ELSE 0 END) "
-        "AS pay_later_lim "
+        "AS pay_later_lim, "
+        # sample standard deviation per account from integer sums: n·s2 − s1² is exact
+        "sum(CASE WHEN t.revolving = 1 AND c.hab_n > 1 THEN CAST(floor(sqrt("
+        "CAST(c.hab_n * c.hab_bp2 - c.hab_bp * c.hab_bp AS DOUBLE) / "
+        "CAST(c.hab_n * (c.hab_n - 1) AS DOUBLE))) AS BIGINT) ELSE 0 END) AS hab_sd_sum, "
+        "sum(CASE WHEN t.revolving = 1 AND c.hab_n > 1 THEN 1 ELSE 0 END) AS hab_sd_n, "
+        "sum(CASE WHEN t.revolving = 1 THEN c.hab_zero ELSE 0 END) AS hab_zero, "
+        "sum(CASE WHEN t.revolving = 1 THEN c.hab_n ELSE 0 END) AS hab_months, "
+        f"min(CASE WHEN t.revolving = 1 AND c.hab_n > 0 THEN {_HABIT_MEAN} END) AS hab_min, "
+        f"max(CASE WHEN t.revolving = 1 AND c.hab_n > 0 THEN {_HABIT_MEAN} END) AS hab_max "
         "FROM acc c JOIN acct t ON t.account_id = c.account_id GROUP BY t.consumer_id",
-        "One row per consumer: the account rows summed, counted or taken at their worst.",
+        "One row per consumer: the account rows summed, counted or taken at their worst; "
+        "`hab_*` describe each revolving account's utilisation over its months of the last 36 "
+        "paid as agreed (standard deviation, months with no balance, lowest and highest "
+        "average, in basis points).",
     ),
     Step(
         "fur",
@@ -236,7 +266,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "pm",
-        "SELECT furnisher_id, customer_ref, age, "  # noqa: S608
+        "SELECT furnisher_id, customer_ref, age, "
         "sum(CASE WHEN direction = 'out' THEN 1 ELSE 0 END) AS n_out, "
         "sum(CASE WHEN direction = 'out' THEN amount_minor ELSE 0 END) AS amt_out, "
         "sum(CASE WHEN direction = 'out' AND merchant_category IN ('6011', '6051') "
@@ -644,6 +674,53 @@ FEATURES: tuple[Feature, ...] = (
         "AO18",
         "Balances are persistently high relative to limits on most accounts",
         "no revolving account with a limit",
+    ),
+    Feature(
+        "ao_utilisation_volatility_36m",
+        "amounts_owed",
+        "CAST(cf.hab_sd_sum AS DOUBLE) / NULLIF(CAST(cf.hab_sd_n AS DOUBLE), 0) / 10000",
+        "Average over revolving accounts of the standard deviation of the account's monthly "
+        "balance-to-limit ratio over its months of the last 36 paid as agreed (how far "
+        "balances swing from month to month; ratios capped at 1, in steps of 0.0001).",
+        "increasing",
+        "AO19",
+        "Balances swing widely from month to month",
+        "no revolving account with two months paid as agreed",
+    ),
+    Feature(
+        "ao_zero_balance_share_36m",
+        "amounts_owed",
+        _ratio("cf.hab_zero", "cf.hab_months"),
+        "Of the revolving account-months of the last 36 paid as agreed, the share with no "
+        "balance (lines left unused or cleared).",
+        "decreasing",
+        "AO20",
+        "Revolving accounts seldom have a zero balance",
+        "no revolving account-month paid as agreed",
+    ),
+    Feature(
+        "ao_lowest_account_utilisation_36m",
+        "amounts_owed",
+        "CAST(cf.hab_min AS DOUBLE) / 10000",
+        "Lowest, over revolving accounts, of the account's average balance-to-limit ratio over "
+        "its months of the last 36 paid as agreed (even the least used line is drawn on; "
+        "ratios capped at 1).",
+        "increasing",
+        "AO21",
+        "Balances are high relative to limits on every revolving account",
+        "no revolving account-month paid as agreed",
+    ),
+    Feature(
+        "ao_highest_account_utilisation_36m",
+        "amounts_owed",
+        "CAST(cf.hab_max AS DOUBLE) / 10000",
+        "Highest, over revolving accounts, of the account's average balance-to-limit ratio "
+        "over its months of the last 36 paid as agreed (one line habitually near its limit; "
+        "ratios capped at 1).",
+        "increasing",
+        "AO22",
+        "A revolving account is habitually near its limit",
+        "no revolving account-month paid as agreed",
     ),
     Feature(
         "ao_mean_payment_ratio_12m",
