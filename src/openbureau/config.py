@@ -53,7 +53,11 @@ class Settings(BaseSettings):
             that ignores ``Retry-After`` cannot turn refusals into a flood of work).
         service_max_body_bytes: largest JSON request body (uploads use max_upload_bytes).
         service_workers: uvicorn worker processes of ``openbureau serve``.
-        service_db_pool: database connections each server process keeps.
+        service_db_pool: database connections each server process keeps (and as many again
+            in overflow under load).
+        service_threads: threads each server process runs route handlers on; 0 (the default)
+            means one per pooled connection, overflow included (2 × service_db_pool): a thread
+            beyond those only waits for a connection while it competes for the GIL.
         service_auth_cache_s: seconds a verified API key is remembered (a revoked key stops
             working within this time).
         scraping_volume_ratio: a lender's inquiries in the last hour above this multiple of
@@ -93,6 +97,7 @@ class Settings(BaseSettings):
     service_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     service_workers: int = Field(default=1, ge=1)
     service_db_pool: int = Field(default=10, ge=1)
+    service_threads: int = Field(default=0, ge=0)
     service_auth_cache_s: float = Field(default=30.0, ge=0)
     scraping_volume_ratio: float = Field(default=10.0, gt=1)
     scraping_min_inquiries: int = Field(default=100, ge=1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
@@ -994,6 +995,10 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run on AnyIO's thread pool (40 threads by default); size it to the
+        # database pool, which bounds how many can work at once anyway.
+        threads = settings.service_threads or 2 * settings.service_db_pool
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         try:
             await run_in_threadpool(bureau.reports.scorer.warm)
         except OpenBureauError as e:  # the model loads on first use instead; say why

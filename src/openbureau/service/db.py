@@ -58,6 +58,7 @@ class ServiceDB:
             self.engine = create_engine(
                 url, pool_size=pool, max_overflow=pool, pool_pre_ping=False, pool_recycle=3600
             )
+            event.listen(self.engine, "connect", _postgres_generic_plans)
 
     @property
     def dialect(self) -> str:
@@ -83,6 +84,17 @@ class ServiceDB:
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy emit BEGIN itself (pysqlite's own implicit BEGIN would come too late).
     dbapi_connection.isolation_level = None
+
+
+def _postgres_generic_plans(dbapi_connection: Any, _record: Any) -> None:
+    # The service's statements are few, fixed and keyed by ids, and psycopg prepares each
+    # after a few uses. PostgreSQL would still plan a prepared statement anew for its values
+    # on each of its first five runs and whenever the generic plan looks costlier, and
+    # planning `month >= :first` probes the index ends for the range's selectivity: ≈ 0.7 ms
+    # of planning for 0.05 ms of work on a 100k-consumer file. One generic plan each instead.
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_connection.commit()
 
 
 def _sqlite_begin(conn: Connection) -> None:
