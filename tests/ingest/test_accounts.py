@@ -162,3 +162,20 @@ def test_sixty_months_and_more_in_one_file(ctx: Context, tmp_path: Path) -> None
     assert str(acc[0]) == "2024-02-01" and acc[1] == 6100
     receipt_file = ctx.settings.home / "receipts" / "bank" / f"{r.batch_id}.receipt.json"
     assert receipt_file.exists() and r.batch_id in receipt_file.read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_merge_memory_settings_are_given_back(ctx: Context, tmp_path: Path) -> None:
+    """The merge raises SQLite's page cache and sets its process-wide soft heap limit; both
+    are back to what they were once the batch is in, so a long-lived process (the service
+    taking uploads) keeps neither."""
+    import sqlite3
+
+    probe = sqlite3.connect(":memory:")
+    assert probe.execute("PRAGMA soft_heap_limit").fetchone()[0] == 0
+    r = run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", fac.accounts(20)))
+    assert r.status == "accepted"
+    assert probe.execute("PRAGMA soft_heap_limit").fetchone()[0] == 0
+    with ctx.engine.connect() as conn:  # the pool hands back the connection the merge used
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    probe.close()

@@ -777,31 +777,33 @@ def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetim
         ctx.settings.ingest_batch_rows,
     )
     with ctx.engine.connect() as conn:
-        with conn.begin():
-            _clear_refused(conn, receipt)
-            conn.execute(insert(Batch).values(**_batch_values(receipt, "accepted", now)))
-            load.stage(conn, reader, sealer)
-            counts = load.apply(
-                conn,
-                furnisher_id=receipt.furnisher,
-                batch_id=receipt.batch_id,
-                now=now,
-                one_row_per_account=one_row,
-            )
-            receipt.corrected, receipt.duplicates = counts.corrected, counts.duplicates
-            receipt.timings.update(counts.timings)
-            receipt.finished_at = utcnow().isoformat()
-            conn.execute(
-                update(Batch)
-                .where(Batch.id == receipt.batch_id)
-                .values(
-                    corrected=counts.corrected,
-                    duplicates=counts.duplicates,
-                    finished_at=utcnow(),
-                    receipt=receipt.to_dict(),
+        try:
+            with conn.begin():
+                _clear_refused(conn, receipt)
+                conn.execute(insert(Batch).values(**_batch_values(receipt, "accepted", now)))
+                load.stage(conn, reader, sealer)
+                counts = load.apply(
+                    conn,
+                    furnisher_id=receipt.furnisher,
+                    batch_id=receipt.batch_id,
+                    now=now,
+                    one_row_per_account=one_row,
                 )
-            )
-        load.release(conn)  # after the commit: the merge's page cache is all clean now
+                receipt.corrected, receipt.duplicates = counts.corrected, counts.duplicates
+                receipt.timings.update(counts.timings)
+                receipt.finished_at = utcnow().isoformat()
+                conn.execute(
+                    update(Batch)
+                    .where(Batch.id == receipt.batch_id)
+                    .values(
+                        corrected=counts.corrected,
+                        duplicates=counts.duplicates,
+                        finished_at=utcnow(),
+                        receipt=receipt.to_dict(),
+                    )
+                )
+        finally:  # after the commit (or the rollback): the merge's cached pages are clean
+            load.release(conn)
 
 
 def _write_payments(

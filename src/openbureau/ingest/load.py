@@ -54,8 +54,11 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("nid_hmac", "VARCHAR(64)"),
     ("nid_cipher", "BYTEA"),
 )
-# SQLite's page cache during a merge. SQLite's sorter (GROUP BY) may hold as much again.
+# SQLite's page cache during a merge. SQLite's sorter (GROUP BY) may hold as much again, so
+# the whole SQLite heap is held to a soft limit a little above it: near the limit the cache
+# recycles its pages and the sorter spills to disk instead of growing with the batch.
 _SQLITE_CACHE_MB = 256
+_SQLITE_HEAP_MB = 320
 # Rows turned into Python values at a time for SQLite's executemany (see stage()).
 _SQLITE_SLICE_ROWS = 8192
 # Filled in the database while merging.
@@ -169,6 +172,11 @@ def stage(conn: Connection, reader: pa.RecordBatchReader, sealer: NationalIdSeal
     else:
         # A bulk merge touches index pages all over: the default 2 MB page cache thrashes.
         conn.execute(text(f"PRAGMA cache_size = -{_SQLITE_CACHE_MB * 1024}"))
+        # Process-wide in SQLite: the value it replaces is put back by release().
+        conn.info.setdefault(
+            "ob_soft_heap_limit", conn.exec_driver_sql("PRAGMA soft_heap_limit").scalar()
+        )
+        conn.exec_driver_sql(f"PRAGMA soft_heap_limit = {_SQLITE_HEAP_MB * 1024 * 1024}")
         conn.execute(text("DROP TABLE IF EXISTS temp.ob_stage"))
         conn.execute(text(f"CREATE TEMP TABLE ob_stage ({cols})"))
     raw: Any = conn.connection.driver_connection
@@ -425,13 +433,17 @@ def apply(
 
 
 def release(conn: Connection) -> None:
-    """Give back the merge's memory once its transaction is over (SQLite: the page cache).
+    """Give back the merge's memory once its transaction is over (SQLite: the page cache and
+    the process's soft heap limit).
 
     The cache size set by :func:`stage` belongs to the connection, which goes back to the pool
     and would keep up to ``_SQLITE_CACHE_MB`` of pages for as long as it lives.
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default, 2 MB
+        before = conn.info.pop("ob_soft_heap_limit", None)
+        if before is not None:
+            conn.exec_driver_sql(f"PRAGMA soft_heap_limit = {int(before)}")
 
 
 __all__ = ["STAGE_SELECT", "LoadCounts", "NationalIdSealer", "apply", "release", "stage"]
