@@ -593,13 +593,13 @@ def main() -> None:
         )
         for store in stores:
             path = pay if store == "lake" else acc
-            load = os.getloadavg()[0]
+            load_before = os.getloadavg()[0]
             raw = run_case(f"raw_{store}", path)
             # The floor once, at the smallest size: its rate does not depend on the size.
             with_floor = f"floor_{store}" in CASES and rows == min(args.rows)
             floor = run_case(f"floor_{store}", path) if with_floor else None
             ing = run_case(f"ingest_{store}", path)
-            load = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
+            load = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
             results.append(
                 {
                     "store": store,

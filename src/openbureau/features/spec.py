@@ -85,10 +85,12 @@ def _age(col: str) -> str:
     return "{C} - " + _MONTH_OF.format(col=col)
 
 
-# A month's balance-to-limit ratio in basis points, between 0 and 10000 (1 = the limit).
+# A month's balance-to-limit ratio in basis points, between 0 and 10000 (1 = the limit);
+# NULL without a limit. Computed once per account-month in ``am``.
 _UTIL_BP = (
-    "greatest(least(CAST(floor(CAST(bal AS DOUBLE) * 10000 / CAST(lim AS DOUBLE)) AS BIGINT), "
-    "10000), 0)"
+    "CASE WHEN m.credit_limit_minor > 0 THEN greatest(least(CAST(floor("
+    "CAST(m.balance_minor AS DOUBLE) * 10000 / CAST(m.credit_limit_minor AS DOUBLE)) AS BIGINT), "
+    "10000), 0) END"
 )
 # Months of the last 36 that an account with a limit was paid as agreed: its habits.
 _HABIT = "age < 36 AND sr = 0 AND lim > 0"
@@ -107,12 +109,15 @@ STEPS: tuple[Step, ...] = (
         "WHEN m.status = 'dpd120' THEN 5 WHEN m.status = 'dpd90' THEN 4 "
         "WHEN m.status = 'dpd60' THEN 3 WHEN m.status = 'dpd30' THEN 2 "
         "WHEN m.days_past_due > 0 THEN 1 ELSE 0 END AS sr, "
-        "lag(m.balance_minor) OVER (PARTITION BY m.account_id ORDER BY m.month) AS prev_bal "
+        "lag(m.balance_minor) OVER (PARTITION BY m.account_id ORDER BY m.month) AS prev_bal, "
+        f"{_UTIL_BP} AS util_bp "
         "FROM account_months m WHERE m.consumer_id IS NOT NULL AND m.month <= DATE '{CUT}'",
         "Account-months with their age in months before the cut-off (0 = the cut-off month) "
         "and a status rank `sr`: 0 paid as agreed, 1 late 1–29 days, 2 30 days, 3 60, 4 90, "
         "5 120+, 6 charged off or in collection; `prev_bal` is the account's balance of the "
-        "month before (the statement the month's payment answers).",
+        "month before (the statement the month's payment answers); `util_bp` the month's "
+        "balance-to-limit ratio in basis points (0–10000, capped at the limit; none without "
+        "a limit).",
     ),
     Step(
         "acc",
@@ -153,8 +158,8 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN age < 24 AND sr >= 3 AND sr <= 5 THEN 1 ELSE 0 END) AS dpd60_24m, "
         "max(CASE WHEN sr = 6 THEN age END) AS derog_age, "
         f"sum(CASE WHEN {_HABIT} THEN 1 ELSE 0 END) AS hab_n, "
-        f"sum(CASE WHEN {_HABIT} THEN {_UTIL_BP} ELSE 0 END) AS hab_bp, "
-        f"sum(CASE WHEN {_HABIT} THEN {_UTIL_BP} * {_UTIL_BP} ELSE 0 END) AS hab_bp2, "
+        f"sum(CASE WHEN {_HABIT} THEN util_bp ELSE 0 END) AS hab_bp, "
+        f"sum(CASE WHEN {_HABIT} THEN util_bp * util_bp ELSE 0 END) AS hab_bp2, "
         f"sum(CASE WHEN {_HABIT} AND bal <= 0 THEN 1 ELSE 0 END) AS hab_zero "
         "FROM am WHERE age >= 0 GROUP BY account_id",
         "One row per account: its state in the cut-off month (`now_*`, open = reported, "
@@ -165,8 +170,7 @@ STEPS: tuple[Step, ...] = (
         "payment, "
         "`derog_age`, the months since it was first charged off or sent to collection, and "
         "over the months of the last 36 paid as agreed with a credit limit (`hab_n`) the "
-        "sum and the sum of squares of the month's balance-to-limit ratio in basis points "
-        "(0–10000, capped at the limit) and the months with no balance.",
+        "sum and the sum of squares of `util_bp` and the months with no balance.",
     ),
     Step(
         "acct",
