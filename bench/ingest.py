@@ -13,6 +13,9 @@ own (``VmHWM``, see Memory below):
   tables (consumers, accounts, account_months, identity_records, with their indexes and
   foreign keys): no validation, no lookups, no merge, ids given. No correct ingest of new
   accounts can write less, so ``ingest ÷ floor`` says how close the ingest is to the storage.
+* ``bare``   — (accounts only) the floor's rows into copies of those four tables with no
+  index, key or constraint: what writing the rows alone costs. ``raw ÷ bare`` is the most an
+  ingest that keeps accounts, their months and their identity can reach against ``raw``.
 * ``ingest`` — ``openbureau.ingest.ingest_file`` end to end, validation on, on a fresh
   database / lake.
 
@@ -383,8 +386,10 @@ def _floor_tables(
     }
 
 
-def _floor(path: Path, work: Path, database_url: str) -> tuple[int, float]:
-    from sqlalchemy import insert
+def _floor(path: Path, work: Path, database_url: str, *, bare: bool = False) -> tuple[int, float]:
+    """The floor; ``bare`` writes into column-for-column copies of the four tables that have
+    no index, key or constraint at all: what the rows alone cost the storage."""
+    from sqlalchemy import insert, text
 
     from openbureau.config import Settings
     from openbureau.context import Context
@@ -407,6 +412,16 @@ def _floor(path: Path, work: Path, database_url: str) -> tuple[int, float]:
             )
         )
     postgres = ctx.engine.dialect.name == "postgresql"
+    suffix = "_bare" if bare else ""
+    if bare:
+        with ctx.engine.begin() as conn:
+            for name in ("consumers", "accounts", "account_months", "identity_records"):
+                copy = (
+                    f"CREATE TABLE {name}_bare (LIKE {name})"  # columns and NOT NULL only
+                    if postgres
+                    else f"CREATE TABLE {name}_bare AS SELECT * FROM {name} WHERE 0"
+                )
+                conn.execute(text(copy))
     t = time.perf_counter()
     reader = _read_csv(path)
     n = 0
@@ -415,7 +430,8 @@ def _floor(path: Path, work: Path, database_url: str) -> tuple[int, float]:
         raw: Any = conn.connection.driver_connection
         cur = raw.cursor()
         for batch in reader:
-            for name, table in _floor_tables(batch, n + 1, batch_id, seen).items():
+            for base, table in _floor_tables(batch, n + 1, batch_id, seen).items():
+                name = base + suffix
                 cols = ", ".join(table.column_names)
                 if postgres:
                     if "national_id_cipher" in table.column_names:  # COPY csv carries hex
@@ -452,6 +468,18 @@ def case_floor_postgres(path: Path, work: Path) -> tuple[int, float]:
     name, url = _fresh_postgres()
     try:
         return _floor(path, work, url)
+    finally:
+        _drop_postgres(name)
+
+
+def case_bare_sqlite(path: Path, work: Path) -> tuple[int, float]:
+    return _floor(path, work, f"sqlite:///{work / 'openbureau.db'}", bare=True)
+
+
+def case_bare_postgres(path: Path, work: Path) -> tuple[int, float]:
+    name, url = _fresh_postgres()
+    try:
+        return _floor(path, work, url, bare=True)
     finally:
         _drop_postgres(name)
 
@@ -496,9 +524,11 @@ def case_ingest_lake(path: Path, work: Path) -> tuple[int, float]:
 CASES = {
     "raw_sqlite": case_raw_sqlite,
     "floor_sqlite": case_floor_sqlite,
+    "bare_sqlite": case_bare_sqlite,
     "ingest_sqlite": case_ingest_sqlite,
     "raw_postgres": case_raw_postgres,
     "floor_postgres": case_floor_postgres,
+    "bare_postgres": case_bare_postgres,
     "ingest_postgres": case_ingest_postgres,
     "raw_lake": case_raw_lake,
     "ingest_lake": case_ingest_lake,
@@ -598,6 +628,7 @@ def main() -> None:
             # The floor once, at the smallest size: its rate does not depend on the size.
             with_floor = f"floor_{store}" in CASES and rows == min(args.rows)
             floor = run_case(f"floor_{store}", path) if with_floor else None
+            bare = run_case(f"bare_{store}", path) if with_floor else None
             ing = run_case(f"ingest_{store}", path)
             load = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
             results.append(
@@ -606,6 +637,7 @@ def main() -> None:
                     "rows": rows,
                     "raw": raw,
                     "floor": floor,
+                    "bare": bare,
                     "ingest": ing,
                     "load": load,
                 }
@@ -618,7 +650,7 @@ def main() -> None:
 
 
 def _row(r: dict[str, Any]) -> str:
-    raw, floor, ing = r["raw"], r.get("floor"), r["ingest"]
+    raw, floor, bare, ing = r["raw"], r.get("floor"), r.get("bare"), r["ingest"]
     what = {
         "sqlite": "accounts -> SQLite",
         "postgres": "accounts -> PostgreSQL",
@@ -627,10 +659,13 @@ def _row(r: dict[str, Any]) -> str:
     raw_rate = raw["rows"] / raw["seconds"]
     ing_rate = ing["rows"] / ing["seconds"]
     floor_s = f"{floor['seconds']:>7.1f}" if floor else f"{'-':>7}"
+    bare_s = f"{bare['seconds']:>6.1f}" if bare else f"{'-':>6}"
+    bare_ratio = f"{raw['seconds'] / bare['seconds']:>6.2f}" if bare else f"{'-':>6}"
     floor_ratio = f"{floor['seconds'] / ing['seconds']:>6.2f}" if floor else f"{'-':>6}"
     return (
         f"| {what:<25} | {r['rows']:>10,} | {raw['seconds']:>7.1f} | {raw_rate:>10,.0f} | "
-        f"{raw['peak_mib']:>8.0f} | {floor_s} | {ing['seconds']:>7.1f} | {ing_rate:>10,.0f} | "
+        f"{raw['peak_mib']:>8.0f} | {bare_s} | {bare_ratio} | {floor_s} | {ing['seconds']:>7.1f} | "
+        f"{ing_rate:>10,.0f} | "
         f"{ing['peak_mib']:>8.0f} | {ing.get('peak_phase', '?'):^7} | "
         f"{ing_rate / raw_rate:>6.2f} | {floor_ratio} | {r.get('load', ''):>9} |"
     )
@@ -639,14 +674,18 @@ def _row(r: dict[str, Any]) -> str:
 def _table(results: list[dict[str, Any]]) -> str:
     head = (
         "| case                      |       rows |  raw s  |  raw rows/s | raw MiB  "
-        "| floor s | ingest s| ingest r/s | ing. MiB | peak in | ÷ raw  | ÷ floor|   load    |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"
+        "| bare s | b÷raw  | floor s | ingest s| ingest r/s | ing. MiB | peak in | ÷ raw  "
+        "| ÷ floor|   load    |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|"
     )
     lines = [head, *(_row(r) for r in results)]
     lines.append(
         "\n(÷ raw = ingest rows/s ÷ raw rows/s; ÷ floor = ingest rows/s ÷ floor rows/s: the floor "
         "writes the same rows straight into the credit file's four tables with their indexes "
         "and keys, no validation, no merge;\n"
+        " bare = the floor's rows into copies of the four tables with no index, key or "
+        "constraint; b÷raw = bare rows/s ÷ raw rows/s, the most any ingest that writes those "
+        "rows can reach;\n"
         " MiB = peak RSS of the case's own process (Python, DuckDB, Arrow, SQLite's page "
         "cache; not the PostgreSQL server); peak in = the ingest phase of that peak: A = read + "
         "validate (DuckDB), B = write;\n"

@@ -411,20 +411,25 @@ def start_server(b: Backend, workers: int) -> Server:
     server = Server(proc, port, workers, log, b.pg_database)
     # Workers load the approved model before they answer (seconds each; more on a busy
     # machine).
+    _wait_ready(server)
+    return server
+
+
+def _wait_ready(server: Server) -> None:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited ({proc.returncode}); see {log}")
+        if server.proc.poll() is not None:
+            raise SystemExit(f"the server exited ({server.proc.returncode}); see {server.log}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
                 s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    return server
+                    return
         except OSError:
             pass
         time.sleep(0.3)
     stop_server(server)
-    raise SystemExit(f"the server did not become ready; see {log}")
+    raise SystemExit(f"the server did not become ready; see {server.log}")
 
 
 def stop_server(server: Server) -> None:
@@ -450,6 +455,196 @@ def postgres_cpu(database: str | None) -> dict[int, float]:
     return out
 
 
+# --- ceilings: what this machine allows before the service does any work of its own ---------
+
+BENCH_DIR = Path(__file__).resolve().parent
+PGBENCH_SCRIPT = BENCH_DIR / "_inquiry.pgbench"
+_PICK_ONLY = "\\set k random(1, :picks)\nSELECT consent_id FROM bench_pick WHERE n = :k;\n"
+_BENCH_PICK = """
+DROP TABLE IF EXISTS bench_pick;
+CREATE TABLE bench_pick AS
+SELECT row_number() OVER (ORDER BY c.id) AS n, c.id AS consent_id, c.consumer_id, c.lender,
+       (SELECT '{' || string_agg(a.id::text, ',') || '}' FROM accounts a
+        WHERE a.consumer_id = c.consumer_id) AS ids
+FROM consents c WHERE c.revoked_at IS NULL;
+ALTER TABLE bench_pick ADD PRIMARY KEY (n);
+ANALYZE;
+"""
+
+
+def start_bare_server(b: Backend, body_bytes: int) -> Server:
+    """``bench/_bare_service.py`` on uvicorn: the framework with no work (one worker)."""
+    port = _free_port()
+    log = b.home / "serve-bare.log"
+    env = b.env() | {
+        "OB_BARE_BODY_BYTES": str(body_bytes),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "_bare_service:app", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    server = Server(proc, port, 1, log, None)
+    _wait_ready(server)
+    return server
+
+
+def _all_postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process (backends, WAL writer, checkpointer...)."""
+    total = 0.0
+    for p in psutil.process_iter(["name", "cpu_times"]):
+        c = p.info["cpu_times"]
+        if p.info["name"] == "postgres" and c is not None:
+            total += c.user + c.system
+    return total
+
+
+@dataclass
+class DbCeiling:
+    clients: int
+    seconds: float
+    transactions: int
+    latencies_ms: list[float]
+    pg_ms: float  # PostgreSQL CPU per inquiry (the bench_pick lookup taken out)
+    pgbench_ms: float  # pgbench's own CPU per transaction
+    machine_cpu: float  # % of both cores
+    load: tuple[float, float]
+
+    @property
+    def rate(self) -> float:
+        return self.transactions / self.seconds
+
+
+def _pgbench(
+    url: Any, script: Path, clients: int, seconds: float, picks: int, logs: Path
+) -> tuple[list[float], float, float, float]:
+    """One pgbench run, measured in a window that starts once its connections are up and ends
+    before they close (a backend's CPU time is gone once it exits): the latencies (ms) of the
+    transactions that ended in the window, PostgreSQL's and pgbench's CPU seconds and the
+    machine's busy % in it."""
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    settle, tail = 2.0, 1.0
+    cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2"]
+    cmd += ["-T", str(int(settle + seconds + tail)), "-D", f"picks={picks}", "-f", str(script)]
+    cmd += ["-l", "--log-prefix", str(logs / "tx"), "-h", url.host or "127.0.0.1"]
+    cmd += ["-p", str(url.port or 5432), "-U", url.username or "postgres", url.database]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    bench = psutil.Process(proc.pid)
+
+    def mark() -> tuple[float, float, Any, dict[int, float]]:
+        c = bench.cpu_times()
+        return time.time(), c.user + c.system, psutil.cpu_times(), postgres_cpu(url.database)
+
+    time.sleep(settle)
+    t0, b0, m0, d0 = mark()
+    time.sleep(seconds)
+    t1, b1, m1, d1 = mark()
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"pgbench failed: {err.strip().splitlines()[-1:]}")
+    latencies = []
+    for f in logs.iterdir():
+        for line in f.read_text().splitlines():
+            field = line.split()  # client, tx, latency µs, script, end s, end µs
+            if len(field) >= 6 and t0 <= int(field[4]) + int(field[5]) / 1e6 < t1:
+                latencies.append(int(field[2]) / 1000)
+    busy = (sum(m1) - m1.idle - m1.iowait) - (sum(m0) - m0.idle - m0.iowait)
+    total = sum(m1) - sum(m0)
+    pg = sum(d1[pid] - d0[pid] for pid in d1.keys() & d0.keys())
+    return latencies, pg, b1 - b0, 100 * busy / total if total else 0.0
+
+
+def ceiling_database(b: Backend, clients: int, seconds: float) -> DbCeiling:
+    """The database work of one inquiry (``_inquiry.pgbench``) driven by pgbench — a C
+    client that costs next to nothing — on a scratch copy of the bench's database, so the
+    audit entries it writes never reach the real chains."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    assert b.pg_database is not None and b.database_url is not None
+    scratch = f"{b.pg_database}_ceiling"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{scratch}" TEMPLATE "{b.pg_database}"')
+    url = make_url(b.database_url).set(database=scratch)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(_BENCH_PICK))
+            picks = int(conn.execute(text("SELECT count(*) FROM bench_pick")).scalar_one())
+        engine.dispose()
+        work = b.home / "pgbench"
+        pick_script = work / "pick.pgbench"
+        work.mkdir(parents=True, exist_ok=True)
+        pick_script.write_text(_PICK_ONLY)
+        # The lookup that picks a consent costs PostgreSQL something too: measured alone, and
+        # taken out of the inquiry's share.
+        picked, pg_pick, _, _ = _pgbench(url, pick_script, clients, 5, picks, work / "logs")
+        load0 = os.getloadavg()[0]
+        lat, pg, child, busy = _pgbench(url, PGBENCH_SCRIPT, clients, seconds, picks, work / "logs")
+        n = max(len(lat), 1)
+        return DbCeiling(
+            clients=clients,
+            seconds=seconds,
+            transactions=len(lat),
+            latencies_ms=lat,
+            pg_ms=1000 * (pg / n - pg_pick / max(len(picked), 1)),
+            pgbench_ms=1000 * child / n,
+            machine_cpu=busy,
+            load=(load0, os.getloadavg()[0]),
+        )
+    finally:
+        engine.dispose()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def run_ceilings(
+    b: Backend, state: dict[str, Any], args: argparse.Namespace, body_bytes: int
+) -> tuple[DbCeiling | None, Result]:
+    db = ceiling_database(b, args.clients[0], args.duration) if b.pg_database else None
+    server = start_bare_server(b, body_bytes)
+    try:
+        bare = run_case(server, "bare", state, args.clients[0], args)
+    finally:
+        stop_server(server)
+    return db, bare
+
+
+def _ms_each(cpu_percent: float, rate: float) -> float:
+    """CPU milliseconds per request from % of one core and requests a second."""
+    return 10 * cpu_percent / rate if rate else float("nan")
+
+
+def print_ceilings(db: DbCeiling | None, bare: Result, served: list[Result]) -> None:
+    print("\nCeilings on this machine (same run, one case at a time):")
+    print(f"  {'case':<56} {'/s':>6} {'p50 ms':>7} {'p99 ms':>7}  CPU per request (ms)")
+    bare_cpu = _ms_each(bare.server_cpu, bare.rate), _ms_each(bare.gen_cpu, bare.rate)
+    case = f"FastAPI + uvicorn, inquiry route doing nothing, {bare.clients} cl."
+    print(
+        f"  {case:<56} {bare.rate:>6.0f} {bare.normal.pct(50):>7.1f} "
+        f"{bare.normal.pct(99):>7.1f}  server {bare_cpu[0]:.2f} + generator {bare_cpu[1]:.2f}"
+    )
+    if db is not None:
+        p50, p99 = np.percentile(db.latencies_ms, [50, 99]) if db.latencies_ms else (0.0, 0.0)
+        case = f"an inquiry's database work alone (pgbench), {db.clients} cl."
+        print(
+            f"  {case:<56} {db.rate:>6.0f} {p50:>7.1f} {p99:>7.1f}  PostgreSQL {db.pg_ms:.2f} "
+            f"(+ pgbench {db.pgbench_ms:.2f}; machine {db.machine_cpu:.0f}% busy)"
+        )
+        floor = sum(bare_cpu) + db.pg_ms
+        print(
+            f"  => together {floor:.2f} ms of CPU per inquiry before the service does any work "
+            f"of its own: at most {2000 / floor:.0f} inquiries/s on 2 cores"
+        )
+    for r in served:
+        print(
+            f"  the service ({r.backend}, {r.clients} clients, {r.workers} worker(s)): server "
+            f"{_ms_each(r.server_cpu, r.rate):.2f} + generator {_ms_each(r.gen_cpu, r.rate):.2f}"
+            f" + PostgreSQL {_ms_each(r.db_cpu, r.rate):.2f} ms per inquiry"
+        )
+
+
 # --- the load --------------------------------------------------------------------------------
 
 
@@ -460,6 +655,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
+    body_bytes: int = 0  # of the 201 responses
 
     def ok(self) -> int:
         return self.statuses.get(201, 0)
@@ -540,6 +736,7 @@ async def _load(
                 tally.statuses[status] += 1
                 if status == 201:
                     tally.latencies.append(t1 - t0)
+                    tally.body_bytes += len(data)
                     seen += 1
                     if seen % sample_every == 0:
                         score = json.loads(data)["report"]["score"]
@@ -812,6 +1009,11 @@ def main() -> None:
     ap.add_argument("--quiet-load", type=float, default=0.0, help="Wait for a load below this.")
     ap.add_argument("--quiet-wait", type=float, default=900.0)
     ap.add_argument("--setup-only", action="store_true")
+    ap.add_argument(
+        "--ceilings",
+        action="store_true",
+        help="Also measure the framework with no work and (PostgreSQL) the database work alone.",
+    )
     ap.add_argument("--clean", action="store_true", help="Drop the PG database and the cache.")
     args = ap.parse_args()
 
@@ -828,6 +1030,7 @@ def main() -> None:
         build_file(b, population, args.months, args.rebuild)
 
     results: list[Result] = []
+    ceilings: list[tuple[DbCeiling | None, Result, list[Result]]] = []
     for b in backends:
         server = start_server(b, args.workers[0])
         try:
@@ -865,9 +1068,15 @@ def main() -> None:
                 stop_server(server)
         if args.profile:
             profile_run(b, state, results, args)
+        if args.ceilings:
+            served = [r for r in results if r.backend == b.name and not r.abusive]
+            sizes = [r.normal.body_bytes / r.normal.ok() for r in served if r.normal.ok()]
+            ceilings.append((*run_ceilings(b, state, args, int(np.mean(sizes or [3800]))), served))
 
     if not results:
         return
+    for db, bare, served in ceilings:
+        print_ceilings(db, bare, served)
     print(f"\nInquiries with consent (report + score), {args.consumers:,}-consumer file, audit on")
     print(HEADER)
     for r in results:

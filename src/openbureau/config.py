@@ -56,8 +56,9 @@ class Settings(BaseSettings):
         service_db_pool: database connections each server process keeps (and as many again
             in overflow under load).
         service_threads: threads each server process runs route handlers on; 0 (the default)
-            means one per pooled connection, overflow included (2 × service_db_pool): a thread
-            beyond those only waits for a connection while it competes for the GIL.
+            means one per kept connection (service_db_pool): a thread beyond those takes an
+            overflow connection, which the pool closes again when it is given back (a new
+            PostgreSQL backend for a later request), or waits while it competes for the GIL.
         service_auth_cache_s: seconds a verified API key is remembered (a revoked key stops
             working within this time).
         scraping_volume_ratio: a lender's inquiries in the last hour above this multiple of
