@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,9 @@ from openbureau.errors import NotInitialisedError
 from openbureau.keys import Keys, ensure_keys, load_keys
 from openbureau.store.db import make_engine, session_factory, sqlite_path
 from openbureau.store.schema import current_revision, head_revision, upgrade
+
+if TYPE_CHECKING:
+    from openbureau.ingest.load import NationalIdSealer
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,13 @@ class Context:
     @cached_property
     def keys(self) -> Keys:
         return load_keys(self.settings)
+
+    @cached_property
+    def sealer(self) -> NationalIdSealer:
+        """The national-id sealer on these keys, shared by the batches of this context."""
+        from openbureau.ingest.load import NationalIdSealer
+
+        return NationalIdSealer(self.keys)
 
     @property
     def lake(self) -> Path:

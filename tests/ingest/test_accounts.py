@@ -7,6 +7,7 @@ import hmac
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from openbureau.context import Context
@@ -83,6 +84,27 @@ def test_national_id_is_stored_only_as_hmac_and_ciphertext(ctx: Context, tmp_pat
     for table in ("identity_records", "consumers", "batches"):
         for row in rows(ctx, f"SELECT * FROM {table}"):
             assert nid not in repr(row)
+
+
+def test_a_national_id_is_sealed_once_per_context_and_opens_again(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two monthly files of the same person: the second batch reuses the first's ciphertext.
+    run(ctx, fac.write_csv(tmp_path / "2024-03.accounts.csv", [fac.account(3)]))
+    run(ctx, fac.write_csv(tmp_path / "2024-04.accounts.csv", [fac.account(3, "2024-04")]))
+    ciphers = {bytes(r[0]) for r in rows(ctx, "SELECT national_id_cipher FROM identity_records")}
+    ciphers |= {bytes(r[0]) for r in rows(ctx, "SELECT national_id_cipher FROM consumers")}
+    assert len(ciphers) == 1
+    assert NationalIdSealer(ctx.keys).open(ciphers.pop()) == fac.national_id(3)
+    assert ctx.sealer is ctx.sealer
+    # Bounded: a full cache starts again instead of growing with the population.
+    monkeypatch.setattr("openbureau.ingest.load._SEALED_MAX", 2)
+    sealer = NationalIdSealer(ctx.keys)
+    macs, seals = sealer.column(pa.array(["A1", "B2", "C3", "A1", None]))
+    assert len(sealer._sealed) <= 2
+    assert macs[4].as_py() is None and seals[4].as_py() is None
+    assert seals[0].as_py() == seals[3].as_py() != seals[1].as_py()
+    assert [sealer.open(seals[i].as_py()) for i in range(4)] == ["A1", "B2", "C3", "A1"]
 
 
 def test_same_national_id_links_to_one_consumer(ctx: Context, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ Delta commit. For payments the receipt row is written first as ``pending`` (owne
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -270,6 +271,10 @@ def _release(batch_id: str, work: Path, con: Any = None) -> None:
     """Close phase A's DuckDB, remove its work folder and stop marking the batch live."""
     try:
         if con is not None:
+            # The database is deleted next: closing need not checkpoint it first (80 ms a
+            # file measured; the demo ingests 144).
+            with contextlib.suppress(Exception):
+                con.execute("PRAGMA disable_checkpoint_on_shutdown")
             con.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -775,7 +780,7 @@ def _store_refused(ctx: Context, receipt: Receipt) -> None:
 
 
 def _write_accounts(ctx: Context, con: Any, receipt: Receipt, *, now: dt.datetime) -> None:
-    sealer = load.NationalIdSealer(ctx.keys)
+    sealer = ctx.sealer
     one_row = con.execute("SELECT count(*) = count(DISTINCT account_id) FROM good").fetchall()[0][0]
     reader = _arrow_reader(
         con,
