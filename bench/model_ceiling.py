@@ -14,9 +14,14 @@ evaluation dates for
   date on the *true* PD as a soft label — no label noise, the same out-of-time gap;
 * ``true PD, in time``: an unconstrained GBM trained on the true PD at the evaluation date
   itself, scored by 2-fold cross-fitting — no label noise and no time gap, so roughly the
-  most these features can tell about the true PD.
+  most these features can tell about the true PD;
+* ``+ raw history``: the same with, beside the features, some 580 columns built directly
+  from the raw data held on that date (``_raw_history.py``: 24 months of account state and
+  payments month by month, account habits, spending mix and amounts) — whether the raw data
+  tell more about the true PD than the features do. With ``--ablate``, also that row without
+  each group of raw columns; ``--importance`` prints the top raw columns by gain.
 
-If the last two rows sit near or below a target, no training change can reach it: the
+If the last rows sit near or below a target, no training change can reach it: the
 features lack the information.
 """
 
@@ -34,6 +39,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _raw_history import GROUPS, raw_history
 from model_quality import dates, prepare
 from openbureau.config import Settings
 from openbureau.context import Context
@@ -63,8 +69,9 @@ def _truth_frame(ctx: Context, truth: Path, as_of: AsOf) -> pd.DataFrame:
     return df[df.bad_12m.notna()].reset_index(drop=True)
 
 
-def _params(monotone: bool, objective: str) -> dict[str, Any]:
+def _params(monotone: bool, objective: str, columns: int | None = None) -> dict[str, Any]:
     risk = {f.name: f.risk for f in FEATURES}
+    constraints = [_DIRECTION[risk[f]] if monotone else 0 for f in feature_names()]
     return {
         "objective": objective,
         "learning_rate": GBM_DEFAULTS["learning_rate"],
@@ -73,7 +80,7 @@ def _params(monotone: bool, objective: str) -> dict[str, Any]:
         "feature_fraction": 0.8,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
-        "monotone_constraints": [_DIRECTION[risk[f]] if monotone else 0 for f in feature_names()],
+        "monotone_constraints": constraints if columns is None else [0] * columns,
         "monotone_constraints_method": "intermediate",
         "seed": 0,
         "deterministic": True,
@@ -82,12 +89,17 @@ def _params(monotone: bool, objective: str) -> dict[str, Any]:
     }
 
 
-def _fit(frame: pd.DataFrame, y: np.ndarray[Any, Any], params: dict[str, Any]) -> Any:
+def _fit(
+    frame: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    params: dict[str, Any],
+    columns: list[str] | None = None,
+) -> Any:
     """LightGBM with the challenger's early stopping (20 % stratified hold-out, refit)."""
     import lightgbm as lgb
     from sklearn.model_selection import train_test_split
 
-    m = frame[feature_names()].to_numpy(float)
+    m = frame[columns or feature_names()].to_numpy(float)
     strata = (y > np.median(y)) if params["objective"] == "cross_entropy" else y
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=strata, random_state=0)
     probe = lgb.train(
@@ -108,7 +120,26 @@ def _ratio(df: pd.DataFrame, score: np.ndarray[Any, Any]) -> float:
     return float(roc_auc_score(y, score) / roc_auc_score(y, df.pd_12m))
 
 
-def ceiling(cache: Path, config: SynthConfig) -> dict[str, list[float]]:
+def _cross(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray[Any, Any], pd.Series]:
+    """Unconstrained GBM on the true PD, scored by 2-fold cross-fitting; gain per column."""
+    m = df[columns].to_numpy(float)
+    fold = np.arange(len(df)) % 2 == 0
+    cross = np.zeros(len(df))
+    gain = pd.Series(0.0, index=columns)
+    for part in (fold, ~fold):
+        params = _params(False, "cross_entropy", len(columns))
+        b = _fit(df[part], df.pd_12m[part].to_numpy(float), params, columns)
+        cross[~part] = b.predict(m[~part], raw_score=True)
+        gain += b.feature_importance(importance_type="gain")
+    return cross, gain
+
+
+RAW = "true PD, in time, + raw history"
+
+
+def ceiling(
+    cache: Path, config: SynthConfig, *, raw: bool = True, ablate: bool = False
+) -> tuple[dict[str, list[float]], list[pd.Series]]:
     population, base = prepare(cache, config)
     work = cache / f"ceiling-n{config.consumers}-m{config.months}-s{config.seed}"
     shutil.rmtree(work, ignore_errors=True)
@@ -116,6 +147,7 @@ def ceiling(cache: Path, config: SynthConfig) -> dict[str, list[float]]:
     train_at, _, evaluate = dates(config)
     truth = population / "truth"
     names = feature_names()
+    gains: list[pd.Series] = []
     ctx = Context(Settings(home=work))
     try:
         frames = {d.key: _truth_frame(ctx, truth, d) for d in evaluate}
@@ -129,15 +161,41 @@ def ceiling(cache: Path, config: SynthConfig) -> dict[str, list[float]]:
             m = df[names].to_numpy(float)
             rows["bureau outcome"].append(_ratio(df, bureau.predict(m, raw_score=True)))
             rows["true PD"].append(_ratio(df, oracle.predict(m, raw_score=True)))
-            fold = np.arange(len(df)) % 2 == 0
-            cross = np.zeros(len(df))
-            for part in (fold, ~fold):
-                b = _fit(df[part], df.pd_12m[part].to_numpy(float), _params(False, "cross_entropy"))
-                cross[~part] = b.predict(m[~part], raw_score=True)
-            rows["true PD, in time"].append(_ratio(df, cross))
+            rows["true PD, in time"].append(_ratio(df, _cross(df, names)[0]))
+            if not raw:
+                continue
+            extra = raw_history(ctx, d)
+            df = df.merge(extra, left_on="consumer_id", right_index=True, how="left")
+            cross, gain = _cross(df, names + list(extra.columns))
+            rows.setdefault(RAW, []).append(_ratio(df, cross))
+            gains.append(gain / gain.sum())
+            if not ablate:
+                continue
+            for prefix, group in GROUPS.items():
+                kept = [c for c in extra.columns if not c.startswith(prefix)]
+                score = _cross(df, names + kept)[0]
+                rows.setdefault(f"  − {group}", []).append(_ratio(df, score))
     finally:
         ctx.close()
-    return rows
+    return rows, gains
+
+
+def _importance(gains: list[pd.Series], top: int = 15) -> str:
+    """Gain shares averaged over the cells: the top raw columns and every group's total."""
+    share = pd.concat(gains, axis=1).mean(axis=1)
+    group = {
+        c: next((g for p, g in GROUPS.items() if c.startswith(p)), "features") for c in share.index
+    }
+    lines = ["gain share by group (mean over cells):"]
+    for g, v in share.groupby(group).sum().sort_values(ascending=False).items():
+        lines.append(f"  {g:<18} {v:.3f}")
+    lines.append(f"top {top} raw columns by gain share:")
+    new = share[[group[c] != "features" for c in share.index]].sort_values(ascending=False)
+    lines.extend(f"  {c:<34} {v:.4f}" for c, v in new.head(top).items())
+    lines.append(f"top {top} features by gain share:")
+    old = share[[group[c] == "features" for c in share.index]].sort_values(ascending=False)
+    lines.extend(f"  {c:<34} {v:.4f}" for c, v in old.head(top).items())
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -146,21 +204,30 @@ def main() -> None:
     ap.add_argument("--consumers", type=int, default=20_000)
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/openbureau-model-quality"))
+    ap.add_argument("--no-raw", action="store_true", help="skip the raw-history rows")
+    ap.add_argument("--ablate", action="store_true", help="also drop each raw group in turn")
+    ap.add_argument("--importance", action="store_true", help="print the top raw columns")
     args = ap.parse_args()
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     args.cache.mkdir(parents=True, exist_ok=True)
-    lines = []
+    lines: list[str] = []
+    gains: list[pd.Series] = []
     for seed in args.seeds:
         config = SynthConfig(consumers=args.consumers, months=args.months, seed=seed)
         keys = [d.key[:7] for d in dates(config)[2]]
         if not lines:
-            lines.append(f"{'population':<11} {'GBM trained on':<18} " + "  ".join(keys))
-        for name, ratios in ceiling(args.cache, config).items():
+            lines.append(f"{'population':<11} {'GBM trained on':<32} " + "  ".join(keys))
+        rows, cell_gains = ceiling(args.cache, config, raw=not args.no_raw, ablate=args.ablate)
+        gains.extend(cell_gains)
+        for name, ratios in rows.items():
             cells = "  ".join(f"{r:.4f} " for r in ratios)
-            lines.append(f"seed {seed:<6} {name:<18} {cells}")
+            lines.append(f"seed {seed:<6} {name:<32} {cells}")
+        print(*lines[-len(rows) :], sep="\n", file=sys.stderr, flush=True)  # progress
     print("\n".join(lines))
+    if args.importance and gains:
+        print(_importance(gains))
 
 
 if __name__ == "__main__":
