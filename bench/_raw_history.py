@@ -20,6 +20,7 @@ from openbureau.engine.sql import open_runner
 from openbureau.features import lake
 from openbureau.features.asof import AsOf, month_start
 from openbureau.features.compute import register_lake_inputs
+from openbureau.features.spec import _age  # months before {C}, as the features count
 from openbureau.store import lake as store_lake
 from openbureau.synth.reference import MCC_CATEGORIES
 
@@ -34,10 +35,6 @@ GROUPS = {
     "rpx_": "payment mix",
     "rpa_": "payment amounts",
 }
-
-
-def _age(col: str) -> str:
-    return "{C} - (year(" + col + ") * 12 + month(" + col + ") - 1)"
 
 
 _AGE_M, _AGE_OPENED, _AGE_T = _age("m.month"), _age("opened"), _age("t")

@@ -490,16 +490,6 @@ def start_bare_server(b: Backend, body_bytes: int) -> Server:
     return server
 
 
-def _all_postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL process (backends, WAL writer, checkpointer...)."""
-    total = 0.0
-    for p in psutil.process_iter(["name", "cpu_times"]):
-        c = p.info["cpu_times"]
-        if p.info["name"] == "postgres" and c is not None:
-            total += c.user + c.system
-    return total
-
-
 @dataclass
 class DbCeiling:
     clients: int
@@ -509,7 +499,6 @@ class DbCeiling:
     pg_ms: float  # PostgreSQL CPU per inquiry (the bench_pick lookup taken out)
     pgbench_ms: float  # pgbench's own CPU per transaction
     machine_cpu: float  # % of both cores
-    load: tuple[float, float]
 
     @property
     def rate(self) -> float:
@@ -573,7 +562,6 @@ def ceiling_database(b: Backend, clients: int, seconds: float) -> DbCeiling:
         with engine.begin() as conn:
             conn.execute(text(_BENCH_PICK))
             picks = int(conn.execute(text("SELECT count(*) FROM bench_pick")).scalar_one())
-        engine.dispose()
         work = b.home / "pgbench"
         pick_script = work / "pick.pgbench"
         work.mkdir(parents=True, exist_ok=True)
@@ -581,7 +569,6 @@ def ceiling_database(b: Backend, clients: int, seconds: float) -> DbCeiling:
         # The lookup that picks a consent costs PostgreSQL something too: measured alone, and
         # taken out of the inquiry's share.
         picked, pg_pick, _, _ = _pgbench(url, pick_script, clients, 5, picks, work / "logs")
-        load0 = os.getloadavg()[0]
         lat, pg, child, busy = _pgbench(url, PGBENCH_SCRIPT, clients, seconds, picks, work / "logs")
         n = max(len(lat), 1)
         return DbCeiling(
@@ -592,7 +579,6 @@ def ceiling_database(b: Backend, clients: int, seconds: float) -> DbCeiling:
             pg_ms=1000 * (pg / n - pg_pick / max(len(picked), 1)),
             pgbench_ms=1000 * child / n,
             machine_cpu=busy,
-            load=(load0, os.getloadavg()[0]),
         )
     finally:
         engine.dispose()

@@ -49,7 +49,7 @@ class Context:
 
     @cached_property
     def sealer(self) -> NationalIdSealer:
-        """The national-id sealer on these keys, shared by the batches of this context."""
+        """The national-id sealer on these keys, one per context (ingest, linking, reports)."""
         from openbureau.ingest.load import NationalIdSealer
 
         return NationalIdSealer(self.keys)

@@ -153,7 +153,7 @@ def link(
             )
         )
     try:
-        sealer = NationalIdSealer(ctx.keys)
+        sealer = ctx.sealer
         with ctx.engine.connect() as conn:
             records = load_records(conn, sealer)
             accepted, rejected = _decisions(conn)

@@ -17,7 +17,6 @@ from sqlalchemy import select, text, update
 
 from openbureau.context import Context
 from openbureau.errors import ReviewError
-from openbureau.ingest.load import NationalIdSealer
 from openbureau.store.models import IdentityReview
 
 STATUSES = ("pending", "accepted", "rejected", "obsolete")
@@ -64,7 +63,7 @@ def _summary(r: IdentityReview) -> dict[str, Any]:
 def show_review(ctx: Context, review_id: int) -> dict[str, Any]:
     """One item with its waterfall and both records (national id and phone masked)."""
     ctx.require_initialised()
-    sealer = NationalIdSealer(ctx.keys)
+    sealer = ctx.sealer
     with ctx.sessions() as session:
         r = session.get(IdentityReview, review_id)
         if r is None:

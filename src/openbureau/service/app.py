@@ -33,7 +33,6 @@ from openbureau.errors import (
     OpenBureauError,
     PayloadTooLargeError,
 )
-from openbureau.ingest.load import NationalIdSealer
 from openbureau.rules.profiles import Profile, get_profile
 from openbureau.service import audit, consent, disputes, inquiries, limits, policy, problems
 from openbureau.service import schemas as s
@@ -987,7 +986,7 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
         db=db,
         auth=Authenticator(db, keys, cache_seconds=settings.service_auth_cache_s),
         limiter=limits.RateLimiter(settings.service_rate_per_s, settings.service_rate_burst),
-        reports=ReportContext(ctx=ctx, scorer=Scorer(ctx), sealer=NationalIdSealer(keys)),
+        reports=ReportContext(ctx=ctx, scorer=Scorer(ctx), sealer=ctx.sealer),
         profile=get_profile(settings.jurisdiction),
         clock=clock or system_clock,
         watch=limits.ScrapingWatch(settings),
