@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select, true
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -205,6 +205,12 @@ _HEADER = (
 )
 
 
+def header_beside(sub: Any) -> Any:
+    """The header statement with the columns of the one-row subquery ``sub`` beside it
+    (nulls when it finds nothing): another read in the same round trip."""
+    return _HEADER.add_columns(*sub.c).outerjoin(sub, true())
+
+
 # Whether a dispute marks or removes something on the account (an index probe per account,
 # so the disputes themselves are read only for the few files that have any).
 _MARKED = (
@@ -301,15 +307,18 @@ def header(conn: Connection, consumer_id: str) -> Any:
     return conn.execute(_HEADER, {"cid": consumer_id}).one()
 
 
-def resolved_header(conn: Connection, consumer_id: str) -> Any:
+def resolved_header(
+    conn: Connection, consumer_id: str, *, stmt: Any = _HEADER, params: dict[str, Any] | None = None
+) -> Any:
     """The header of the file ``consumer_id`` belongs to (following merges), or None.
 
-    One query for a consumer that was never merged away (the common case).
+    One query for a consumer that was never merged away (the common case). ``stmt`` may be
+    a :func:`header_beside` statement, whose other parameters are ``params``.
     """
     seen = {consumer_id}
     current = consumer_id
     for _ in range(8):  # merges of merges: a short chain at most
-        row = conn.execute(_HEADER, {"cid": current}).first()
+        row = conn.execute(stmt, {**(params or {}), "cid": current}).first()
         if row is None:
             return None
         if row.redirect_to is None or row.redirect_to in seen:
@@ -604,5 +613,6 @@ __all__ = [
     "build_report",
     "file_ids",
     "header",
+    "header_beside",
     "resolved_header",
 ]
