@@ -120,9 +120,9 @@ def _refusal(
     consent = _consent_of(head)
     if consent is None:
         return "consent_missing", f"there is no consent {req.consent_id!r}"
-    owner = consent.consumer_id
-    if owner != cid:
-        owner = resolve_consumer(conn, owner)
+    owner: str | None = consent.consumer_id
+    if owner != cid:  # granted before a merge: the owner's surviving file
+        owner = resolve_consumer(conn, consent.consumer_id)
     if owner != cid or consent.lender != principal.lender or consent.purpose != req.purpose:
         return (
             "consent_mismatch",

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -360,12 +361,7 @@ def build_report(
             if changed is not None and (latest_change is None or changed > latest_change):
                 latest_change = changed
             accounts = [a for a in accounts if int(a.id) not in marks.removed_accounts]
-    grids: dict[int, dict[dt.date, str]] = {int(a.id): {} for a in accounts}
-    if accounts:
-        first = min(month_start(month_index(a.last_month) - GRID_LONG + 1) for a in accounts)
-        months = conn.execute(_MONTHS, {"accounts": list(grids), "first": first}).all()
-        for m in months:
-            grids[int(m.account_id)][m.month] = str(m.status)
+    histories = _histories(conn, accounts)
     since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
     inquiries = conn.execute(
         _INQUIRIES_ONE if one else _INQUIRIES_MANY, {**params, "since": since}
@@ -377,7 +373,7 @@ def build_report(
         changed = as_utc(a.updated_at)
         if changed is not None and (latest_change is None or changed > latest_change):
             latest_change = changed
-        out = _account(a, grids[int(a.id)])
+        out = _account(a, histories[int(a.id)])
         removed = marks.removed_months.get(int(a.id))
         if removed and _without_months(conn, out, a, removed) is None:
             continue  # every month reported was removed: the account is off the report
@@ -425,9 +421,27 @@ def build_report(
     }
 
 
-def _account(a: Any, grid: dict[dt.date, str]) -> dict[str, Any]:
-    end = month_index(a.last_month)
-    history = [grid.get(month_start(end - i)) for i in range(GRID_LONG)]
+def _histories(conn: Connection, accounts: Sequence[Any]) -> dict[int, list[str | None]]:
+    """Each account's status by month, newest first, from its last reported month back
+    ``GRID_LONG`` months (None where nothing was reported).
+
+    Placed by month index (months before the account's last), not by a date per cell: the
+    grids are most of the report's Python work.
+    """
+    histories: dict[int, list[str | None]] = {int(a.id): [None] * GRID_LONG for a in accounts}
+    if not accounts:
+        return histories
+    ends = {int(a.id): month_index(a.last_month) for a in accounts}
+    first = month_start(min(ends.values()) - GRID_LONG + 1)
+    for m in conn.execute(_MONTHS, {"accounts": list(histories), "first": first}):
+        account = int(m.account_id)
+        age = ends[account] - month_index(m.month)
+        if 0 <= age < GRID_LONG:  # months after the last reported one are not on the grid
+            histories[account][age] = str(m.status)
+    return histories
+
+
+def _account(a: Any, history: list[str | None]) -> dict[str, Any]:
     return {
         "account_id": int(a.id),
         "furnisher_id": a.furnisher_id,
