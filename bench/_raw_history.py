@@ -153,7 +153,8 @@ def _account_months(q: Any) -> pd.DataFrame:
         },
     )
     # recent utilisation against the consumer's own 24-month level (stress pushes it up)
-    cols = [f"ram_util_{a}" for a in range(MONTHS)]
+    # months the bureau does not hold yet (an early date) are absent, not zero
+    cols = [c for c in (f"ram_util_{a}" for a in range(MONTHS)) if c in wide]
     base = wide[cols].mean(axis=1)
     wide["ram_util_mean"] = base
     for w in (1, 3, 6):
@@ -234,17 +235,16 @@ def _payment_months(q: Any) -> pd.DataFrame:
     # recent months against the person's own 24-month level: the signs of stress
     out = {}
     for name in ("n", "logamt", "days", "nsal", "logsal", "logtr"):
-        cols = [f"rpm_{name}_{a}" for a in range(MONTHS)]
+        cols = [c for c in (f"rpm_{name}_{a}" for a in range(MONTHS)) if c in wide]
         base = wide[cols].mean(axis=1)
         out[f"rpm_{name}_mean"] = base
         for w in (1, 3, 6):
             out[f"rpm_{name}_{w}m_vs_mean"] = wide[cols[:w]].mean(axis=1) - base
     night = p.groupby("consumer_id")[["n_night", "n_out"]].sum()
     out["rpm_night_share"] = _div(night.n_night, night.n_out)
-    out["rpm_salary_months"] = (wide[[f"rpm_nsal_{a}" for a in range(MONTHS)]] > 0).sum(axis=1)
-    out["rpm_months_since_salary"] = (
-        (wide[[f"rpm_nsal_{a}" for a in range(MONTHS)]] > 0).to_numpy().argmax(axis=1)
-    )
+    salary = [c for c in (f"rpm_nsal_{a}" for a in range(MONTHS)) if c in wide]
+    out["rpm_salary_months"] = (wide[salary] > 0).sum(axis=1)
+    out["rpm_months_since_salary"] = (wide[salary] > 0).to_numpy().argmax(axis=1)
     extra = pd.DataFrame(out, index=wide.index)
     none = extra.rpm_salary_months == 0
     extra.loc[none, "rpm_months_since_salary"] = np.nan

@@ -15,7 +15,10 @@ evaluation dates for
 * ``true PD, in time``: an unconstrained GBM trained on the true PD at the evaluation date
   itself, scored by 2-fold cross-fitting — no label noise and no time gap, so roughly the
   most these features can tell about the true PD;
-* ``+ raw history``: the same with, beside the features, some 580 columns built directly
+* ``true PD, + raw history``: the ``true PD`` set-up (unconstrained) with, beside the
+  features, the raw columns below, trained as of the training date: the most any model
+  trained on that date could carry, label noise aside;
+* ``+ raw history``: the in-time row with, beside the features, some 580 columns built directly
   from the raw data held on that date (``_raw_history.py``: 24 months of account state and
   payments month by month, account habits, spending mix and amounts) — whether the raw data
   tell more about the true PD than the features do. With ``--ablate``, also that row without
@@ -135,6 +138,7 @@ def _cross(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray[Any, Any], 
 
 
 RAW = "true PD, in time, + raw history"
+RAW_AT_TRAINING = "true PD, + raw history"
 
 
 def ceiling(
@@ -156,6 +160,13 @@ def ceiling(
         t0 = _truth_frame(ctx, truth, train_at)
         oracle = _fit(t0, t0.pd_12m.to_numpy(float), _params(True, "cross_entropy"))
         rows: dict[str, list[float]] = {"bureau outcome": [], "true PD": [], "true PD, in time": []}
+        raw_oracle, raw_columns = None, []
+        if raw:  # a perfect label and every raw column, at the date a model can be trained on
+            extra0 = raw_history(ctx, train_at)
+            raw_columns = names + list(extra0.columns)
+            t0r = t0.merge(extra0, left_on="consumer_id", right_index=True, how="left")
+            params = _params(False, "cross_entropy", len(raw_columns))
+            raw_oracle = _fit(t0r, t0r.pd_12m.to_numpy(float), params, raw_columns)
         for d in evaluate:
             df = frames[d.key]
             m = df[names].to_numpy(float)
@@ -166,6 +177,10 @@ def ceiling(
                 continue
             extra = raw_history(ctx, d)
             df = df.merge(extra, left_on="consumer_id", right_index=True, how="left")
+            at_d = df.reindex(columns=raw_columns).to_numpy(float)  # a column absent: missing
+            rows.setdefault(RAW_AT_TRAINING, []).append(
+                _ratio(df, raw_oracle.predict(at_d, raw_score=True))
+            )
             cross, gain = _cross(df, names + list(extra.columns))
             rows.setdefault(RAW, []).append(_ratio(df, cross))
             gains.append(gain / gain.sum())
