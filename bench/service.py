@@ -2,6 +2,7 @@
 
     python bench/service.py [--consumers 100000] [--backends sqlite,postgres]
                             [--clients 50 200] [--workers 1 2] [--duration 20] [--abusive]
+                            [--rate R]
 
 What it measures: ``POST /v1/inquiries`` — consent check, credit report, batch score,
 inquiry row and audit entry in one transaction (the audit write is always on) — from N
@@ -11,6 +12,13 @@ measured window), p50 and p99 latency (client-side, request sent → body read),
 (anything but 201), the 1-minute load average, the load generator's own CPU and the
 server's CPU (% of one core). Targets (PostgreSQL, 50 clients): ≥ 500 inquiries/s and
 p99 ≤ 100 ms.
+
+``--rate R`` paces the load clients to R inquiries/s together (each like locust's
+``constant_throughput``: a client starts its next inquiry 1/(R/N) s after the last began, at
+once if it is late, never two at a time), so latency is measured at a set throughput — the
+target read as "500 inquiries/s at p99 ≤ 100 ms"; without it each client sends its next
+inquiry as soon as the last is answered (closed loop: the mean latency is then
+clients / throughput, and p99 ≤ 100 ms at 50 clients needs well over 500/s).
 
 ``--abusive`` adds, at the first client count, one more lender client that hammers the
 same route with no pause from several connections at once until the rate limit answers
@@ -87,7 +95,13 @@ class Backend:
     pg_database: str | None = None
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBUREAU_")}
+        # the server's own settings (OPENBUREAU_SERVICE_THREADS, …) pass through; the home,
+        # the database and everything else are the bench's
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("OPENBUREAU_") or k.startswith("OPENBUREAU_SERVICE_")
+        }
         env["OPENBUREAU_HOME"] = str(self.home)
         if self.database_url:
             env["OPENBUREAU_DATABASE_URL"] = self.database_url
@@ -241,6 +255,39 @@ def analyze(b: Backend) -> None:
     finally:
         engine.dispose()
     print(f"  {b.name}: ANALYZE {time.perf_counter() - t:.0f} s", flush=True)
+
+
+def last_inquiry(b: Backend) -> int:
+    """The file's highest inquiry id: the bench's own inquiries come after it."""
+    from sqlalchemy import create_engine, func, select
+
+    from openbureau.store.models import Inquiry
+
+    engine = create_engine(b.settings().resolved_database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(Inquiry.id), 0))).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def forget_inquiries(b: Backend, after: int) -> None:
+    """Delete the inquiries the bench made (ids above ``after``), so that every case reads
+    the same file: each report lists the consumer's inquiries of two years, and run after
+    run they would pile up (tens per consumer) far beyond a real file's few. Their audit
+    entries stay; the chains still verify."""
+    from sqlalchemy import create_engine, delete, text
+
+    from openbureau.store.models import Inquiry
+
+    engine = create_engine(b.settings().resolved_database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(delete(Inquiry).where(Inquiry.id > after))
+            if b.database_url is not None:  # autovacuum is off here: no dead rows left behind
+                conn.execute(text("VACUUM inquiries"))
+    finally:
+        engine.dispose()
 
 
 # --- setup: the load's principals ------------------------------------------------------------
@@ -667,6 +714,7 @@ class Result:
     db_cpu: float  # % of one core: the PostgreSQL backends of the bench's database
     machine_cpu: float  # % of both cores, everything on the machine
     abusive: bool = False
+    offered: float = 0.0  # inquiries/s the paced clients aim at (0: closed loop, no pause)
 
     @property
     def rate(self) -> float:
@@ -692,6 +740,7 @@ async def _load(
     abuse_connections: int,
     sample_every: int,
     on_measure: Any,
+    pace: float = 0.0,
 ) -> tuple[Tally, Tally | None, float]:
     url = f"{base}/v1/inquiries"
     loop = asyncio.get_running_loop()
@@ -700,7 +749,7 @@ async def _load(
     normal, abused = Tally(), Tally()
     seen = 0
 
-    async def one_client(client: dict[str, str], tally: Tally, seed: int) -> None:
+    async def one_client(client: dict[str, str], tally: Tally, seed: int, pace: float) -> None:
         nonlocal seen
         rng = random.Random(seed)
         pool = bodies[client["lender"]]
@@ -727,6 +776,8 @@ async def _load(
                     if seen % sample_every == 0:
                         score = json.loads(data)["report"]["score"]
                         tally.sources[str(score.get("source") or score.get("unavailable"))] += 1
+            if pace:  # locust's constant_throughput: start the next one `pace` after this one
+                await asyncio.sleep(max(0.0, pace - (loop.time() - t0)))
 
     async def measure() -> None:
         await asyncio.sleep(max(0.0, window[0] - loop.time()))
@@ -738,9 +789,9 @@ async def _load(
     connector = aiohttp.TCPConnector(limit=n, limit_per_host=n, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        tasks = [one_client(c, normal, i) for i, c in enumerate(clients)]
+        tasks = [one_client(c, normal, i, pace) for i, c in enumerate(clients)]
         if abuser is not None:
-            tasks += [one_client(abuser, abused, 10_000 + i) for i in range(abuse_connections)]
+            tasks += [one_client(abuser, abused, 10_000 + i, 0.0) for i in range(abuse_connections)]
         await asyncio.gather(measure(), *tasks)
     return normal, (abused if abuser is not None else None), window[1] - window[0]
 
@@ -791,6 +842,7 @@ def run_case(
             abuse_connections=args.abuse_connections,
             sample_every=args.sample_every,
             on_measure=on_measure,
+            pace=nclients / args.rate if args.rate else 0.0,
         )
     )
     (g0, s0, m0, l0, d0), (g1, s1, m1, l1, d1) = marks["start"], marks["end"]
@@ -809,6 +861,7 @@ def run_case(
         db_cpu=100 * sum(d1[pid] - d0[pid] for pid in d1.keys() & d0.keys()) / seconds,
         machine_cpu=100 * busy / total if total else float("nan"),
         abusive=abusive,
+        offered=args.rate,
     )
 
 
@@ -818,7 +871,8 @@ def _row(r: Result) -> str:
         ok_rate = "✓" if r.rate >= TARGET_RATE else "✗"
         ok_p99 = "✓" if r.normal.pct(99) <= TARGET_P99_MS else "✗"
         target = f"≥{TARGET_RATE:.0f} {ok_rate} / ≤{TARGET_P99_MS:.0f} ms {ok_p99}"
-    case = f"{r.clients}" + (" +abuser" if r.abusive else "")
+    case = f"{r.clients}" + (f"@{r.offered:.0f}" if r.offered else "")
+    case += " +abuser" if r.abusive else ""
     return (
         f"{r.backend:<9} {case:<11} {r.workers:>3} {r.rate:>9.0f} {r.normal.pct(50):>8.1f} "
         f"{r.normal.pct(99):>8.1f} {r.normal.errors():>6} {r.load[0]:>5.2f}/{r.load[1]:<5.2f} "
@@ -984,6 +1038,14 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0, help="Measured seconds per case.")
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--abusive", action="store_true", help="Add the rate-limited client case.")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="Offered inquiries/s over the load clients, each paced like locust's "
+        "constant_throughput (a client that falls behind sends at once, never two at a time); "
+        "0: each client sends its next inquiry as soon as the last is answered.",
+    )
     ap.add_argument("--abuse-connections", type=int, default=32)
     ap.add_argument("--lenders", type=int, default=10, help="Lender names among the clients.")
     ap.add_argument("--consenting", type=int, default=20_000, help="Consumers with a consent.")
@@ -1026,6 +1088,7 @@ def main() -> None:
         if args.setup_only:
             continue
         analyze(b)
+        first = last_inquiry(b)
         print(
             f"\n{b.name}: {len(state['consents']):,} consents over {args.lenders} lenders; "
             f"{args.warmup:g} s warm-up + {args.duration:g} s per case",
@@ -1037,10 +1100,12 @@ def main() -> None:
             try:
                 for i, n in enumerate(args.clients):
                     r = run_case(server, b.name, state, n, args)
+                    forget_inquiries(b, first)
                     results.append(r)
                     print(_row(r), f"  [{_sources(r)}]", flush=True)
                     if args.abusive and i == 0:
                         r = run_case(server, b.name, state, n, args, abusive=True)
+                        forget_inquiries(b, first)
                         results.append(r)
                         assert r.abuser is not None
                         print(
