@@ -112,11 +112,8 @@ def _normalised(body: bytes) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from sqlalchemy import delete, func, select
-
     from openbureau.context import Context
     from openbureau.service.app import create_app
-    from openbureau.store.models import Inquiry
 
     backend = bench._backend("postgres", args.cache, args.consumers)
     state = json.loads((backend.home / bench.PRINCIPALS).read_text())
@@ -130,9 +127,6 @@ async def main_async(args: argparse.Namespace) -> None:
         fixed = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ctx = Context(backend.settings())
     app = create_app(ctx, clock=(lambda: fixed) if fixed is not None else None)
-    engine = app.state.bureau.db.engine
-    with engine.connect() as conn:
-        first_new = int(conn.execute(select(func.coalesce(func.max(Inquiry.id), 0))).scalar_one())
     try:
         async with app.router.lifespan_context(app):
             if fixed is not None:
@@ -148,9 +142,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"{statistics.median(each) * 1e3:.3f} ms CPU per inquiry"
             )
     finally:
-        with engine.begin() as conn:  # the bench's own inquiries: reports stay the same size
-            conn.execute(delete(Inquiry).where(Inquiry.id > first_new))
         app.state.bureau.db.dispose()
+        bench.forget_inquiries(backend, state)  # reports stay the same size run after run
         ctx.close()
 
 

@@ -259,33 +259,20 @@ def analyze(b: Backend) -> None:
     print(f"  {b.name}: ANALYZE {time.perf_counter() - t:.0f} s", flush=True)
 
 
-def last_inquiry(b: Backend) -> int:
-    """The file's highest inquiry id: the bench's own inquiries come after it."""
-    from sqlalchemy import create_engine, func, select
-
-    from openbureau.store.models import Inquiry
-
-    engine = create_engine(b.settings().resolved_database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(Inquiry.id), 0))).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def forget_inquiries(b: Backend, after: int) -> None:
-    """Delete the inquiries the bench made (ids above ``after``), so that every case reads
-    the same file: each report lists the consumer's inquiries of two years, and run after
-    run they would pile up (tens per consumer) far beyond a real file's few. Their audit
+def forget_inquiries(b: Backend, state: dict[str, Any]) -> None:
+    """Delete the inquiries the bench's lender clients made, so that every case reads the
+    same file: each report lists the consumer's inquiries of two years, and run after run
+    they would pile up (tens per consumer) far beyond a real file's few. Their audit
     entries stay; the chains still verify."""
     from sqlalchemy import create_engine, delete, text
 
     from openbureau.store.models import Inquiry
 
+    ids = [c["client_id"] for c in state["clients"]]
     engine = create_engine(b.settings().resolved_database_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(delete(Inquiry).where(Inquiry.id > after))
+            conn.execute(delete(Inquiry).where(Inquiry.client_id.in_(ids)))
             if b.database_url is not None:  # autovacuum is off here: no dead rows left behind
                 conn.execute(text("VACUUM inquiries"))
     finally:
@@ -384,8 +371,12 @@ def principals(b: Backend, base: str, args: argparse.Namespace, rebuild: bool) -
     need_clients = max(args.clients) + 1
     if path.exists() and not rebuild:
         state: dict[str, Any] = json.loads(path.read_text())
-        if len(state["clients"]) >= need_clients and len(state["consents"]) >= min(
-            args.consenting, 0.95 * state.get("asked", args.consenting)
+        # "asked": the consumers asked to consent, at most as many as have accounts (a small
+        # file has fewer than --consenting); "wanted": the --consenting they were asked for
+        if (
+            len(state["clients"]) >= need_clients
+            and state.get("wanted", state["asked"]) >= args.consenting
+            and len(state["consents"]) >= 0.95 * state["asked"]
         ):
             return state
     t = time.perf_counter()
@@ -397,7 +388,12 @@ def principals(b: Backend, base: str, args: argparse.Namespace, rebuild: bool) -
     names = sorted({c["lender"] for c in clients})
     consents = _run(grant_consents(base, creds, names))
     _step(f"{len(consents):,} consents through POST /v1/me/consents", t)
-    state = {"clients": clients, "consents": consents, "asked": args.consenting}
+    state = {
+        "clients": clients,
+        "consents": consents,
+        "asked": len(creds),
+        "wanted": args.consenting,
+    }
     path.write_text(json.dumps(state))
     return state
 
@@ -1091,8 +1087,8 @@ def main() -> None:
             stop_server(server)
         if args.setup_only:
             continue
+        forget_inquiries(b, state)  # an earlier run's, profiles and interrupted runs included
         analyze(b)
-        first = last_inquiry(b)
         print(
             f"\n{b.name}: {len(state['consents']):,} consents over {args.lenders} lenders; "
             f"{args.warmup:g} s warm-up + {args.duration:g} s per case",
@@ -1104,12 +1100,12 @@ def main() -> None:
             try:
                 for i, n in enumerate(args.clients):
                     r = run_case(server, b.name, state, n, args)
-                    forget_inquiries(b, first)
+                    forget_inquiries(b, state)
                     results.append(r)
                     print(_row(r), f"  [{_sources(r)}]", flush=True)
                     if args.abusive and i == 0:
                         r = run_case(server, b.name, state, n, args, abusive=True)
-                        forget_inquiries(b, first)
+                        forget_inquiries(b, state)
                         results.append(r)
                         assert r.abuser is not None
                         print(
@@ -1123,6 +1119,7 @@ def main() -> None:
                 stop_server(server)
         if args.profile:
             profile_run(b, state, results, args)
+            forget_inquiries(b, state)
         if args.ceilings:
             served = [r for r in results if r.backend == b.name and not r.abusive]
             sizes = [r.normal.body_bytes / r.normal.ok() for r in served if r.normal.ok()]

@@ -36,15 +36,17 @@ _CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
 # Built once: the inquiry is the hot path.
 # The consent is read with the file's header (one round trip fewer), locked FOR SHARE in its
 # own sub-select: PostgreSQL refuses a lock on the nullable side of an outer join, and a
-# revocation must wait for an inquiry using the consent. SQLite has no row locks.
+# revocation must wait for an inquiry using the consent. SQLite has no row locks. The header
+# row then carries the consent's fields (expires_at and revoked_at under their own names, for
+# consent_state; the rest prefixed, beside the header's own id).
 _CONSENT = (
     select(
         _CONSENTS.c.id.label("consent_id"),
         _CONSENTS.c.consumer_id.label("consent_owner"),
         _CONSENTS.c.lender.label("consent_lender"),
         _CONSENTS.c.purpose.label("consent_purpose"),
-        _CONSENTS.c.expires_at.label("consent_expires_at"),
-        _CONSENTS.c.revoked_at.label("consent_revoked_at"),
+        _CONSENTS.c.expires_at,
+        _CONSENTS.c.revoked_at,
     )
     .where(_CONSENTS.c.id == bindparam("consent_id"))
     .with_for_update(read=True)
@@ -60,28 +62,6 @@ class InquiryInput:
     consent_id: str
     consumer_id: str | None = None
     national_id: str | None = None
-
-
-@dataclass(frozen=True)
-class _Consent:
-    consumer_id: str
-    lender: str
-    purpose: str
-    expires_at: Any
-    revoked_at: Any
-
-
-def _consent_of(head: Any) -> _Consent | None:
-    """The consent read beside the header, or None when there is no such consent."""
-    if head.consent_id is None:
-        return None
-    return _Consent(
-        head.consent_owner,
-        head.consent_lender,
-        head.consent_purpose,
-        head.consent_expires_at,
-        head.consent_revoked_at,
-    )
 
 
 def _find_file(conn: Connection, rc: ReportContext, req: InquiryInput) -> Any:
@@ -117,18 +97,18 @@ def _refusal(
             "purpose_not_permitted",
             f"purpose {req.purpose!r} is not permissible in jurisdiction {profile.code!r}",
         )
-    consent = _consent_of(head)
-    if consent is None:
+    if head.consent_id is None:
         return "consent_missing", f"there is no consent {req.consent_id!r}"
-    owner: str | None = consent.consumer_id
+    owner: str | None = head.consent_owner
     if owner != cid:  # granted before a merge: the owner's surviving file
-        owner = resolve_consumer(conn, consent.consumer_id)
-    if owner != cid or consent.lender != principal.lender or consent.purpose != req.purpose:
+        owner = resolve_consumer(conn, head.consent_owner)
+    lender, purpose = head.consent_lender, head.consent_purpose
+    if owner != cid or lender != principal.lender or purpose != req.purpose:
         return (
             "consent_mismatch",
             f"consent {req.consent_id!r} does not cover this consumer, lender and purpose",
         )
-    state = consent_state(consent, now)
+    state = consent_state(head, now)
     if state == "revoked":
         return "consent_revoked", f"consent {req.consent_id!r} was revoked by the consumer"
     if state == "expired":
