@@ -508,9 +508,7 @@ _PICK_ONLY = "\\set k random(1, :picks)\nSELECT consent_id FROM bench_pick WHERE
 _BENCH_PICK = """
 DROP TABLE IF EXISTS bench_pick;
 CREATE TABLE bench_pick AS
-SELECT row_number() OVER (ORDER BY c.id) AS n, c.id AS consent_id, c.consumer_id, c.lender,
-       (SELECT '{' || string_agg(a.id::text, ',') || '}' FROM accounts a
-        WHERE a.consumer_id = c.consumer_id) AS ids
+SELECT row_number() OVER (ORDER BY c.id) AS n, c.id AS consent_id, c.consumer_id, c.lender
 FROM consents c WHERE c.revoked_at IS NULL;
 ALTER TABLE bench_pick ADD PRIMARY KEY (n);
 ANALYZE;

@@ -1,7 +1,7 @@
 """The credit report: one consumer's file as JSON, with a score that agrees with it.
 
 Read with a handful of queries (the file's header with its latest score and controls, the
-accounts with their statements, the months of the status grids, the inquiries). The score
+accounts with their statements and status grids, the inquiries). The score
 is the consumer's latest batch score when it is fresh: made by the approved model after the
 last change to the consumer's accounts and identity links. Otherwise it is recomputed on
 the spot with the online feature path (:func:`openbureau.features.compute.features_for_consumer`)
@@ -16,11 +16,21 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    extract,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -224,6 +234,27 @@ _MARKED = (
 )
 
 
+def _month_number(column: Any) -> Any:
+    """Months since year 0 of a date column, in SQL (EXTRACT on PostgreSQL, STRFTIME on SQLite)."""
+    return extract("year", column) * 12 + extract("month", column)
+
+
+# How many months before the account's last reported month each reported month lies.
+_AGE = cast(_month_number(Account.last_month) - _month_number(AccountMonth.month), Integer)
+# The status grid, read with the account: "age:status" for each of its months on the grid,
+# comma-separated (the statuses are codes checked at ingestion). One row an account instead
+# of one a month, and one round trip fewer; the grid is most of the report's work.
+_GRID = (
+    select(func.aggregate_strings(cast(_AGE, String) + ":" + AccountMonth.status, ","))
+    .where(
+        AccountMonth.account_id == Account.id,
+        AccountMonth.month <= Account.last_month,
+        _AGE < GRID_LONG,
+    )
+    .scalar_subquery()
+)
+
+
 def _accounts_stmt(where: Any) -> Any:
     return (
         select(
@@ -245,6 +276,7 @@ def _accounts_stmt(where: Any) -> Any:
             Account.updated_at,
             ConsumerStatement.text.label("statement"),
             _MARKED.label("marked"),
+            _GRID.label("grid"),
         )
         .join(Furnisher, Furnisher.id == Account.furnisher_id)
         .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
@@ -255,10 +287,6 @@ def _accounts_stmt(where: Any) -> Any:
 
 _ACCOUNTS_ONE = _accounts_stmt(Account.consumer_id == _CID)
 _ACCOUNTS_MANY = _accounts_stmt(Account.consumer_id.in_(_IDS))
-_MONTHS = select(AccountMonth.account_id, AccountMonth.month, AccountMonth.status).where(
-    AccountMonth.account_id.in_(bindparam("accounts", expanding=True)),
-    AccountMonth.month >= bindparam("first"),
-)
 
 
 def _inquiries_stmt(where: Any) -> Any:
@@ -361,7 +389,6 @@ def build_report(
             if changed is not None and (latest_change is None or changed > latest_change):
                 latest_change = changed
             accounts = [a for a in accounts if int(a.id) not in marks.removed_accounts]
-    histories = _histories(conn, accounts)
     since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
     inquiries = conn.execute(
         _INQUIRIES_ONE if one else _INQUIRIES_MANY, {**params, "since": since}
@@ -373,7 +400,7 @@ def build_report(
         changed = as_utc(a.updated_at)
         if changed is not None and (latest_change is None or changed > latest_change):
             latest_change = changed
-        out = _account(a, histories[int(a.id)])
+        out = _account(a, _history(a.grid))
         removed = marks.removed_months.get(int(a.id))
         if removed and _without_months(conn, out, a, removed) is None:
             continue  # every month reported was removed: the account is off the report
@@ -421,24 +448,15 @@ def build_report(
     }
 
 
-def _histories(conn: Connection, accounts: Sequence[Any]) -> dict[int, list[str | None]]:
-    """Each account's status by month, newest first, from its last reported month back
-    ``GRID_LONG`` months (None where nothing was reported).
-
-    Placed by month index (months before the account's last), not by a date per cell: the
-    grids are most of the report's Python work.
-    """
-    histories: dict[int, list[str | None]] = {int(a.id): [None] * GRID_LONG for a in accounts}
-    if not accounts:
-        return histories
-    ends = {int(a.id): month_index(a.last_month) for a in accounts}
-    first = month_start(min(ends.values()) - GRID_LONG + 1)
-    for m in conn.execute(_MONTHS, {"accounts": list(histories), "first": first}):
-        account = int(m.account_id)
-        age = ends[account] - month_index(m.month)
-        if 0 <= age < GRID_LONG:  # months after the last reported one are not on the grid
-            histories[account][age] = str(m.status)
-    return histories
+def _history(grid: str | None) -> list[str | None]:
+    """An account's status by month, newest first, from its last reported month back
+    ``GRID_LONG`` months (None where nothing was reported), from its ``grid`` column."""
+    history: list[str | None] = [None] * GRID_LONG
+    if grid:
+        for cell in grid.split(","):
+            age, _, status = cell.partition(":")
+            history[int(age)] = status
+    return history
 
 
 def _account(a: Any, history: list[str | None]) -> dict[str, Any]:
