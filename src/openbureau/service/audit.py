@@ -28,7 +28,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
@@ -102,40 +102,98 @@ def timestamp(at: dt.datetime) -> str:
 # PostgreSQL appends one entry in one statement: lock the head, hash, insert, move the head.
 # The hash is the same sha256 over the same canonical JSON text as entry_hash computes: the
 # array's middle (every field but the sequence number and the previous hash) is rendered in
-# Python, the two ends from the locked head.
-_PG_APPEND = text(
-    "WITH head AS (SELECT seq, hash FROM audit_head WHERE id = :chain FOR UPDATE), "
-    "new AS (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, "
-    "encode(sha256(convert_to('[' || (head.seq + 1)::text || ',' || :middle || ',\"' "
-    "|| head.hash || '\"]', 'UTF8')), 'hex') AS hash FROM head), "
-    "ins AS (INSERT INTO audit_log (chain, seq, at, actor, role, action, object_type, "
-    "object_id, consumer_id, detail, prev_hash, hash) SELECT :chain, new.seq, :at, :actor, "
-    ":role, :action, "
-    ":object_type, :object_id, :consumer_id, :detail, new.prev_hash, new.hash FROM new "
-    "RETURNING seq, hash) "
-    "UPDATE audit_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE audit_head.id = :chain "
-    "RETURNING audit_head.seq"
-)
+# Python, the two ends from the locked head. With ``made`` (an INSERT ... RETURNING id, see
+# append_created), the row it inserts comes first and its id is the entry's object id: the
+# middle then arrives in two parts, the id rendered in SQL between them.
+def _pg_append_sql(made: str | None = None) -> str:
+    # Every piece is a constant of this module or a compiled insert: values are all bound.
+    middle = ":a_middle" if made is None else ":a_before || made.id::text || :a_after"
+    object_id = ":a_object_id" if made is None else "made.id::text"
+    also = "" if made is None else ", made"
+    ctes = [] if made is None else [f"made AS ({made})"]
+    ctes += [
+        "head AS (SELECT seq, hash FROM audit_head WHERE id = :a_chain FOR UPDATE)",
+        "new AS (SELECT head.seq + 1 AS seq, head.hash AS prev_hash, encode(sha256(convert_to("  # noqa: S608
+        f"'[' || (head.seq + 1)::text || ',' || {middle} || ',\"' || head.hash || '\"]', "
+        f"'UTF8')), 'hex') AS hash FROM head{also})",
+        "ins AS (INSERT INTO audit_log (chain, seq, at, actor, role, action, object_type, "  # noqa: S608
+        "object_id, consumer_id, detail, prev_hash, hash) SELECT :a_chain, new.seq, :a_at, "
+        f":a_actor, :a_role, :a_action, :a_object_type, {object_id}, :a_consumer_id, "
+        f":a_detail, new.prev_hash, new.hash FROM new{also} RETURNING seq, hash)",
+    ]
+    returning = "audit_head.seq" if made is None else "made.id"
+    return (
+        f"WITH {', '.join(ctes)} UPDATE audit_head SET seq = ins.seq, hash = ins.hash "  # noqa: S608
+        f"FROM ins{also} WHERE audit_head.id = :a_chain RETURNING {returning}"
+    )
 
 
-def _append_postgres(conn: Connection, ev: AuditEvent, stamp: str) -> int:
+_PG_APPEND = text(_pg_append_sql())
+# The placeholder the object id stands in for while the middle is rendered (append_created):
+# the fields before it are the bureau's own (time, client id, role, action, object type).
+_MADE_ID = "\x00made-id\x00"
+# (id(insert), its columns) -> (insert, the statement)
+_PG_APPEND_AFTER: dict[tuple[int, tuple[str, ...]], tuple[Any, Any]] = {}
+
+
+def _pg_params(ev: AuditEvent, stamp: str) -> tuple[dict[str, Any], str]:
     detail = canonical(dict(ev.detail))
     fields = [stamp, ev.actor, ev.role, ev.action, ev.object_type, ev.object_id]
     fields += [ev.consumer_id, detail]
-    middle = canonical(fields)[1:-1]
     params = {
-        "chain": chain_of(ev),
-        "middle": middle,
-        "at": stamp,
-        "actor": ev.actor,
-        "role": ev.role,
-        "action": ev.action,
-        "object_type": ev.object_type,
-        "object_id": ev.object_id,
-        "consumer_id": ev.consumer_id,
-        "detail": detail,
+        "a_chain": chain_of(ev),
+        "a_at": stamp,
+        "a_actor": ev.actor,
+        "a_role": ev.role,
+        "a_action": ev.action,
+        "a_object_type": ev.object_type,
+        "a_object_id": ev.object_id,
+        "a_consumer_id": ev.consumer_id,
+        "a_detail": detail,
     }
-    return int(conn.execute(_PG_APPEND, params).scalar_one())
+    return params, canonical(fields)[1:-1]
+
+
+def _append_postgres(conn: Connection, ev: AuditEvent, stamp: str) -> int:
+    params, middle = _pg_params(ev, stamp)
+    return int(conn.execute(_PG_APPEND, {**params, "a_middle": middle}).scalar_one())
+
+
+def _append_after_statement(record: Any, columns: tuple[str, ...]) -> Any:
+    """The one-statement append preceded by ``record``'s insert of ``columns`` (compiled once;
+    its parameters keep their names, the append's all start with ``a_``)."""
+    key = (id(record), columns)
+    known = _PG_APPEND_AFTER.get(key)
+    if known is None or known[0] is not record:
+        from sqlalchemy.dialects.postgresql.base import PGDialect
+
+        dialect = PGDialect(paramstyle="named")  # type: ignore[no-untyped-call]
+        made = record.compile(dialect=dialect, column_keys=list(columns))
+        known = (record, text(_pg_append_sql(str(made))))
+        _PG_APPEND_AFTER[key] = known
+    return known[1]
+
+
+def append_created(
+    conn: Connection, record: Any, values: Mapping[str, Any], ev: AuditEvent, at: dt.datetime
+) -> int:
+    """Insert one row with ``record`` (an ``INSERT ... RETURNING id`` whose parameters are
+    ``values``) and append ``ev`` about it, ``ev.object_id`` being the new row's id; returns
+    that id. On PostgreSQL one statement (one round trip fewer on a hot path: the inquiry),
+    elsewhere the insert, then :func:`append`.
+    """
+    if conn.dialect.name != "postgresql":
+        made = int(conn.execute(record, dict(values)).scalar_one())
+        append(conn, [replace(ev, object_id=str(made))], at)
+        return made
+    params, middle = _pg_params(replace(ev, object_id=_MADE_ID), timestamp(at))
+    before, found, after = middle.partition(canonical(_MADE_ID))
+    if not found:  # cannot happen: object_id is one of the fields rendered
+        raise AssertionError("the object id's place in the audit entry was not found")
+    params.update(values, a_before=before + '"', a_after='"' + after)
+    del params["a_object_id"]
+    statement = _append_after_statement(record, tuple(values))
+    return int(conn.execute(statement, params).scalar_one())
 
 
 def append(conn: Connection, events: Sequence[AuditEvent], at: dt.datetime) -> int:

@@ -181,7 +181,8 @@ def _make_inquiry(
             assert cid is not None
             report = build_report(conn, rc, cid, now, head=head)
             kind = "hard" if req.purpose in profile.hard_purposes else "soft"
-            inquiry_id = conn.execute(
+            inquiry_id = audit.append_created(
+                conn,
                 _RECORD,
                 {
                     "consumer_id": cid,
@@ -192,25 +193,19 @@ def _make_inquiry(
                     "client_id": principal.client_id,
                     "consent_id": req.consent_id,
                 },
-            ).scalar_one()
-            audit.append(
-                conn,
-                [
-                    audit.AuditEvent(
-                        actor=principal.client_id,
-                        role=principal.role,
-                        action="inquiry.create",
-                        object_type="inquiry",
-                        object_id=str(inquiry_id),
-                        consumer_id=cid,
-                        detail={
-                            "purpose": req.purpose,
-                            "kind": kind,
-                            "consent_id": req.consent_id,
-                            "score_source": report["score"].get("source"),
-                        },
-                    )
-                ],
+                audit.AuditEvent(
+                    actor=principal.client_id,
+                    role=principal.role,
+                    action="inquiry.create",
+                    object_type="inquiry",
+                    consumer_id=cid,
+                    detail={
+                        "purpose": req.purpose,
+                        "kind": kind,
+                        "consent_id": req.consent_id,
+                        "score_source": report["score"].get("source"),
+                    },
+                ),
                 now,
             )
     if error is not None:
