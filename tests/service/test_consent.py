@@ -195,6 +195,34 @@ def test_inquiries_show_on_the_report_and_hard_ones_count_in_features(
     assert feats["nc_hard_inquiries_6m"] == (1.0 if kind == "hard" else 0.0)
 
 
+def test_an_inquiry_report_lists_the_same_inquiries_as_the_consumer_sees(
+    service: Service,
+) -> None:
+    # The inquiry reads the file's inquiries with its header (one JSON aggregate), the
+    # consumer's report with a query of its own: same rows, same order (newest first, ties
+    # by id), same two-year window.
+    old = service.consent(lender=LENDER_B)
+    assert service.inquire(old, who="lender_b").status_code == 201
+    service.clock.advance(days=731)  # that one is now too old to show
+    consent = service.consent(days=30)
+    for purpose in ("credit_application", "credit_application"):  # two at the same instant
+        assert service.inquire(consent, purpose=purpose).status_code == 201
+    service.clock.advance(hours=1)
+    review = service.consent(purpose="account_review")
+    assert service.inquire(review, purpose="account_review").status_code == 201
+    service.clock.advance(minutes=1)
+    again = service.inquire(consent).json()["report"]["inquiries"]
+    mine = service.call("consumer_a", "GET", "/v1/me/report").json()["inquiries"]
+    # The report of the last inquiry was made before it was recorded: the three before it.
+    assert [(i["purpose"], i["kind"]) for i in again] == [
+        ("account_review", "soft"),
+        ("credit_application", "hard"),
+        ("credit_application", "hard"),
+    ]
+    assert again == mine[1:] and len(mine) == 4
+    assert mine[1]["created_at"] > mine[2]["created_at"] == mine[3]["created_at"]
+
+
 def test_lenders_see_only_their_own_inquiries(service: Service) -> None:
     a = service.inquire(service.consent()).json()["inquiry_id"]
     consent_b = service.consent(lender=LENDER_B)

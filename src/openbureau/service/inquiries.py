@@ -27,7 +27,9 @@ from openbureau.service.report import (
     build_report,
     file_ids,
     header_beside,
+    inquiries_since,
     resolved_header,
+    with_recent_inquiries,
 )
 from openbureau.store.models import Consent, Consumer, Inquiry
 
@@ -52,7 +54,7 @@ _CONSENT = (
     .with_for_update(read=True)
     .subquery("consent")
 )
-_HEADER_AND_CONSENT = header_beside(_CONSENT)
+_HEADER_AND_CONSENT = with_recent_inquiries(header_beside(_CONSENT))
 _RECORD = insert(_INQUIRIES).returning(_INQUIRIES.c.id)
 
 
@@ -64,10 +66,10 @@ class InquiryInput:
     national_id: str | None = None
 
 
-def _find_file(conn: Connection, rc: ReportContext, req: InquiryInput) -> Any:
-    """The header of the named consumer's file (merges followed) with the consent named,
-    or None."""
-    params = {"consent_id": req.consent_id}
+def _find_file(conn: Connection, rc: ReportContext, req: InquiryInput, now: dt.datetime) -> Any:
+    """The header of the named consumer's file (merges followed) with the consent named
+    and the file's recent inquiries, or None."""
+    params = {"consent_id": req.consent_id, "since": inquiries_since(now)}
     if req.consumer_id is not None:
         return resolved_header(conn, req.consumer_id, stmt=_HEADER_AND_CONSENT, params=params)
     assert req.national_id is not None
@@ -146,7 +148,7 @@ def _make_inquiry(
         raise InvalidRequestError("this client has no lender name: it cannot make inquiries")
     error: Exception | None = None
     with db.write() as conn:
-        head = _find_file(conn, rc, req)
+        head = _find_file(conn, rc, req, now)
         cid: str | None = None if head is None else str(head.id)
         if cid is None:
             refusal: tuple[str, str] | None = (

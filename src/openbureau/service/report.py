@@ -16,10 +16,12 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Integer,
     String,
@@ -31,6 +33,8 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from openbureau.context import Context
 from openbureau.errors import OpenBureauError
@@ -222,6 +226,18 @@ def header_beside(sub: Any) -> Any:
     return _HEADER.add_columns(*sub.c).outerjoin(sub, true())
 
 
+def inquiries_since(now: dt.datetime) -> dt.datetime:
+    """The oldest inquiry a report made at ``now`` shows."""
+    return now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
+
+
+def with_recent_inquiries(stmt: Any) -> Any:
+    """A header statement that also reads the consumer's own inquiries of the report (its
+    ``since`` parameter: :func:`inquiries_since`), so that :func:`build_report` need not:
+    another read in the same round trip."""
+    return stmt.add_columns(_RECENT_INQUIRIES)
+
+
 # Whether a dispute marks or removes something on the account (an index probe per account,
 # so the disputes themselves are read only for the few files that have any).
 _MARKED = (
@@ -289,6 +305,26 @@ _ACCOUNTS_ONE = _accounts_stmt(Account.consumer_id == _CID)
 _ACCOUNTS_MANY = _accounts_stmt(Account.consumer_id.in_(_IDS))
 
 
+class _JsonRows(FunctionElement[Any]):
+    """Rows aggregated into one JSON array of arrays (the arguments are each row's values):
+    ``json_agg(json_build_array(...))`` on PostgreSQL, ``json_group_array(json_array(...))``
+    on SQLite. Empty: NULL on PostgreSQL, ``[]`` on SQLite."""
+
+    type = JSON()
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(_JsonRows, "postgresql")
+def _json_rows_postgresql(element: _JsonRows, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_JsonRows, "sqlite")
+def _json_rows_sqlite(element: _JsonRows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
 def _inquiries_stmt(where: Any) -> Any:
     return (
         select(Inquiry.lender, Inquiry.purpose, Inquiry.kind, Inquiry.created_at)
@@ -329,6 +365,9 @@ _LATEST_MONTHS = (
 
 _INQUIRIES_ONE = _inquiries_stmt(Inquiry.consumer_id == _CID)
 _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
+_RECENT = _inquiries_stmt(Inquiry.consumer_id == _CID).add_columns(Inquiry.id).subquery("recent")
+# The inquiries of _INQUIRIES_ONE as one column of a header (see with_recent_inquiries).
+_RECENT_INQUIRIES = select(_JsonRows(*_RECENT.c)).scalar_subquery().label("recent_inquiries")
 
 
 def header(conn: Connection, consumer_id: str) -> Any:
@@ -389,10 +428,14 @@ def build_report(
             if changed is not None and (latest_change is None or changed > latest_change):
                 latest_change = changed
             accounts = [a for a in accounts if int(a.id) not in marks.removed_accounts]
-    since = now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
-    inquiries = conn.execute(
-        _INQUIRIES_ONE if one else _INQUIRIES_MANY, {**params, "since": since}
-    ).all()
+    since = inquiries_since(now)
+    inquiries: Sequence[Any]
+    if one and "recent_inquiries" in head._fields:  # read with the header
+        inquiries = _recent_inquiries(head.recent_inquiries)
+    else:
+        inquiries = conn.execute(
+            _INQUIRIES_ONE if one else _INQUIRIES_MANY, {**params, "since": since}
+        ).all()
 
     account_out = []
     statements = []
@@ -446,6 +489,23 @@ def build_report(
         },
         "score": _score(rc, head, consumer_id, latest_change, bool(account_out), now),
     }
+
+
+@dataclass(frozen=True)
+class _Inquiry:
+    lender: str
+    purpose: str
+    kind: str
+    created_at: dt.datetime | None
+    id: int
+
+
+def _recent_inquiries(rows: list[list[Any]] | None) -> list[_Inquiry]:
+    """The header's ``recent_inquiries`` (JSON arrays, timestamps as text), newest first:
+    the order _INQUIRIES_ONE gives (a JSON aggregate keeps no order of its own)."""
+    out = [_Inquiry(r[0], r[1], r[2], as_utc(r[3]), int(r[4])) for r in rows or ()]
+    out.sort(key=lambda i: (i.created_at, i.id), reverse=True)
+    return out
 
 
 def _history(grid: str | None) -> list[str | None]:
@@ -646,5 +706,7 @@ __all__ = [
     "file_ids",
     "header",
     "header_beside",
+    "inquiries_since",
     "resolved_header",
+    "with_recent_inquiries",
 ]
