@@ -59,6 +59,8 @@ class Settings(BaseSettings):
             means one per kept connection (service_db_pool): a thread beyond those takes an
             overflow connection, which the pool closes again when it is given back (a new
             PostgreSQL backend for a later request), or waits while it competes for the GIL.
+        service_ingest_threads: threads each server process ingests uploaded batches on (their
+            own, apart from the route handlers': an upload holds its thread for seconds).
         service_auth_cache_s: seconds a verified API key is remembered (a revoked key stops
             working within this time).
         scraping_volume_ratio: a lender's inquiries in the last hour above this multiple of
@@ -99,6 +101,7 @@ class Settings(BaseSettings):
     service_workers: int = Field(default=1, ge=1)
     service_db_pool: int = Field(default=10, ge=1)
     service_threads: int = Field(default=0, ge=0)
+    service_ingest_threads: int = Field(default=2, ge=1)
     service_auth_cache_s: float = Field(default=30.0, ge=0)
     scraping_volume_ratio: float = Field(default=10.0, gt=1)
     scraping_min_inquiries: int = Field(default=100, ge=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 import tempfile
@@ -61,6 +62,9 @@ class Bureau:
     profile: Profile
     clock: Clock
     watch: limits.ScrapingWatch
+    # Threads of their own for ingesting uploads (set at start): an upload holds its thread
+    # for seconds, and must not take the route handlers' few.
+    ingest_threads: anyio.CapacityLimiter | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -612,7 +616,7 @@ async def upload_batch(
                     )
                 f.write(chunk)
         try:
-            receipt = await run_in_threadpool(
+            ingest = functools.partial(
                 ingest_file,
                 bureau.ctx,
                 path,
@@ -621,6 +625,7 @@ async def upload_batch(
                 display_name=file_name,
                 now=now,
             )
+            receipt = await anyio.to_thread.run_sync(ingest, limiter=bureau.ingest_threads)
         except IngestError as e:
             # A refused or unreadable upload is an event too (its receipt, if any, names it).
             refused = getattr(getattr(e, "receipt", None), "batch_id", None)
@@ -999,6 +1004,7 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
         # contend for the GIL (measured: 2 × pool cost 9 % more CPU per inquiry).
         threads = settings.service_threads or settings.service_db_pool
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        bureau.ingest_threads = anyio.CapacityLimiter(settings.service_ingest_threads)
         try:
             await run_in_threadpool(bureau.reports.scorer.warm)
         except OpenBureauError as e:  # the model loads on first use instead; say why
