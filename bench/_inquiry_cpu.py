@@ -1,10 +1,12 @@
 """The server's CPU per lender inquiry, in process: no sockets, no load generator, no uvicorn.
 
-    python bench/_inquiry_cpu.py [--consumers 3000] [-n 1000] [--reps 5] [--warmup 200]
+    python bench/_inquiry_cpu.py [--consumers 3000] [--backend postgres|sqlite] [-n 1000]
+                                 [--reps 5] [--warmup 200]
     python bench/_inquiry_cpu.py --dump FILE | --compare FILE   # same bodies before/after?
 
-Builds the app with :func:`openbureau.service.app.create_app` on the PostgreSQL home that
-``python bench/service.py --consumers 3000 --backends postgres --setup-only`` prepares, runs
+Builds the app with :func:`openbureau.service.app.create_app` on the home that
+``python bench/service.py --consumers 3000 --backends postgres --setup-only`` prepares
+(``--backend sqlite``: the SQLite one, ``--backends sqlite``), runs
 its lifespan, and calls the ASGI app directly (an HTTP scope, a ``receive`` yielding the JSON
 body, a ``send`` collecting the response) with ``POST /v1/inquiries`` for the bench's
 lenders and consents, one request at a time. Prints process CPU seconds per inquiry
@@ -115,7 +117,7 @@ async def main_async(args: argparse.Namespace) -> None:
     from openbureau.context import Context
     from openbureau.service.app import create_app
 
-    backend = bench._backend("postgres", args.cache, args.consumers)
+    backend = bench._backend(args.backend, args.cache, args.consumers)
     state = json.loads((backend.home / bench.PRINCIPALS).read_text())
     reqs = requests(state)
     fixed: dt.datetime | None = None
@@ -169,6 +171,7 @@ async def check_bodies(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--consumers", type=int, default=3000)
+    ap.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--cache", type=Path, default=bench.CACHE)
     ap.add_argument("-n", type=int, default=1000, help="Inquiries per repetition.")
     ap.add_argument("--reps", type=int, default=5)
