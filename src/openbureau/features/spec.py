@@ -96,6 +96,16 @@ _UTIL_BP = (
 _HABIT = "age < 36 AND sr = 0 AND lim > 0"
 # An account's average ratio over those months, in basis points.
 _HABIT_MEAN = "CAST(floor(CAST(c.hab_bp AS DOUBLE) / CAST(c.hab_n AS DOUBLE)) AS BIGINT)"
+# An account's average ratio over all its months of the last 36 with a limit (basis points,
+# kept within 50–9950 so that the log-odds stay finite), and its log-odds in thousandths.
+_ALL36_MEAN = (
+    "greatest(least(CAST(floor(CAST(c.all36_bp AS DOUBLE) / CAST(c.all36_n AS DOUBLE)) "
+    "AS BIGINT), 9950), 50)"
+)
+_LOG_ODDS = (
+    f"CAST(floor(1000 * (ln(CAST({_ALL36_MEAN} AS DOUBLE)) - "
+    f"ln(CAST(10000 - {_ALL36_MEAN} AS DOUBLE)))) AS BIGINT)"
+)
 
 
 STEPS: tuple[Step, ...] = (
@@ -160,7 +170,9 @@ STEPS: tuple[Step, ...] = (
         f"sum(CASE WHEN {_HABIT} THEN 1 ELSE 0 END) AS hab_n, "
         f"sum(CASE WHEN {_HABIT} THEN util_bp ELSE 0 END) AS hab_bp, "
         f"sum(CASE WHEN {_HABIT} THEN util_bp * util_bp ELSE 0 END) AS hab_bp2, "
-        f"sum(CASE WHEN {_HABIT} AND bal <= 0 THEN 1 ELSE 0 END) AS hab_zero "
+        f"sum(CASE WHEN {_HABIT} AND bal <= 0 THEN 1 ELSE 0 END) AS hab_zero, "
+        "sum(CASE WHEN age < 36 AND lim > 0 THEN 1 ELSE 0 END) AS all36_n, "
+        "sum(CASE WHEN age < 36 AND lim > 0 THEN util_bp ELSE 0 END) AS all36_bp "
         "FROM am WHERE age >= 0 GROUP BY account_id",
         "One row per account: its state in the cut-off month (`now_*`, open = reported, "
         "not closed, paid off, charged off or in collection), balances, limits, payments and "
@@ -170,7 +182,9 @@ STEPS: tuple[Step, ...] = (
         "payment, "
         "`derog_age`, the months since it was first charged off or sent to collection, and "
         "over the months of the last 36 paid as agreed with a credit limit (`hab_n`) the "
-        "sum and the sum of squares of `util_bp` and the months with no balance.",
+        "sum and the sum of squares of `util_bp` and the months with no balance; over all its "
+        "months of the last 36 with a credit limit, paid as agreed or not (`all36_n`), the sum "
+        "of `util_bp`.",
     ),
     Step(
         "acct",
@@ -254,12 +268,17 @@ STEPS: tuple[Step, ...] = (
         "sum(CASE WHEN t.revolving = 1 THEN c.hab_zero ELSE 0 END) AS hab_zero, "
         "sum(CASE WHEN t.revolving = 1 THEN c.hab_n ELSE 0 END) AS hab_months, "
         f"min(CASE WHEN t.revolving = 1 AND c.hab_n > 0 THEN {_HABIT_MEAN} END) AS hab_min, "
-        f"max(CASE WHEN t.revolving = 1 AND c.hab_n > 0 THEN {_HABIT_MEAN} END) AS hab_max "
+        f"max(CASE WHEN t.revolving = 1 AND c.hab_n > 0 THEN {_HABIT_MEAN} END) AS hab_max, "
+        # log-odds per account, floored to thousandths before they are summed
+        f"sum(CASE WHEN t.revolving = 1 AND c.all36_n > 0 THEN {_LOG_ODDS} ELSE 0 END) "
+        "AS lo36_sum, "
+        "sum(CASE WHEN t.revolving = 1 AND c.all36_n > 0 THEN 1 ELSE 0 END) AS lo36_n "
         "FROM acc c JOIN acct t ON t.account_id = c.account_id GROUP BY t.consumer_id",
         "One row per consumer: the account rows summed, counted or taken at their worst; "
         "`hab_*` describe each revolving account's utilisation over its months of the last 36 "
         "paid as agreed (standard deviation, months with no balance, lowest and highest "
-        "average, in basis points).",
+        "average, in basis points); `lo36_*` sum and count the log-odds (in thousandths) of "
+        "each revolving account's average ratio over all its months of the last 36.",
     ),
     Step(
         "fur",
@@ -725,6 +744,20 @@ FEATURES: tuple[Feature, ...] = (
         "AO22",
         "A revolving account is habitually near its limit",
         "no revolving account-month paid as agreed",
+    ),
+    Feature(
+        "ao_account_utilisation_log_odds_36m",
+        "amounts_owed",
+        "CAST(cf.lo36_sum AS DOUBLE) / NULLIF(CAST(cf.lo36_n AS DOUBLE), 0) / 1000",
+        "Average over revolving accounts of the log-odds, ln(u / (1 − u)), of the account's "
+        "average balance-to-limit ratio u over all its months of the last 36 with a limit, "
+        "paid as agreed or not (u capped at 1 a month, kept within 0.005–0.995; each log-odds "
+        "floored to thousandths): the holder's usual utilisation across lines, on a scale on "
+        "which one unused or one maxed-out line does not dominate. 0 is an average of 50 %.",
+        "increasing",
+        "AO23",
+        "Balances are habitually high relative to limits across revolving accounts",
+        "no revolving account with a limit in 36 months",
     ),
     Feature(
         "ao_mean_payment_ratio_12m",
