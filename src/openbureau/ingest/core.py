@@ -336,7 +336,11 @@ def _prepare(
     with _LIVE_LOCK:
         _LIVE.add(batch_id)
     work.mkdir(parents=True, exist_ok=True)
-    (work / "owner").write_text(_owner())  # lets recover() clean up after a crash
+    # Lets recover() clean up after a crash. Written whole, then renamed: a concurrent
+    # recover() that read a half-written (empty) owner took the folder for a dead one's and
+    # deleted it under a live ingest (seen once in CI: two threads ingesting the same file).
+    (work / "owner.new").write_text(_owner())
+    (work / "owner.new").replace(work / "owner")
     con: Any = None
     try:
         if named.compressed or path.suffix.lower() == ".gz":
