@@ -384,7 +384,7 @@ _LATEST_MONTHS = (
 
 _INQUIRIES_ONE = _inquiries_stmt(Inquiry.consumer_id == _CID)
 _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
-_RECENT = _inquiries_stmt(Inquiry.consumer_id == _CID).add_columns(Inquiry.id).subquery("recent")
+_RECENT = _INQUIRIES_ONE.add_columns(Inquiry.id).subquery("recent")
 # The inquiries of _INQUIRIES_ONE as one column of a header (see with_recent_inquiries).
 _RECENT_INQUIRIES = select(_JsonRows(*_RECENT.c)).scalar_subquery().label("recent_inquiries")
 
