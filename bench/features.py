@@ -149,7 +149,23 @@ def generate(out: Path, consumers: int, transactions: int, months: int, seed: in
         schema=lake.LINKS_SCHEMA,
     )
     pq.write_table(links, out / "links.parquet")
-    pq.write_table(lake.INQUIRIES_SCHEMA.empty_table(), out / "inquiries.parquet")
+    # Inquiries: 1.5 a consumer, 70 % hard, spread over the months and one month past the
+    # as-of date (which the features must leave out).
+    n_inq = int(consumers * 1.5)
+    begin = np.datetime64(month_start(first), "us").astype(np.int64)
+    end = np.datetime64(month_start(first + months + 1), "us").astype(np.int64)
+    hard = rng.random(n_inq) < 0.7
+    inquiries = pa.table(
+        {
+            "consumer_id": consumer_ids.take(pa.array(rng.integers(0, consumers, n_inq))),
+            "lender": pa.array(np.char.add("L", rng.integers(0, 200, n_inq).astype(str))),
+            "purpose": pa.array(np.where(hard, "credit_application", "account_review")),
+            "created_at": pa.array(rng.integers(begin, end, n_inq), pa.timestamp("us", tz="UTC")),
+            "kind": pa.array(np.where(hard, "hard", "soft")),
+        },
+        schema=lake.INQUIRIES_SCHEMA,
+    )
+    pq.write_table(inquiries, out / "inquiries.parquet")
     pay_dir = out / "payments"
     pay_dir.mkdir(exist_ok=True)
     per_month = transactions // 12
@@ -210,7 +226,10 @@ _TUNED: dict[str, str] = {
         "CASE status WHEN 'charged_off' THEN 6 WHEN 'collection' THEN 6 WHEN 'dpd120' THEN 5 "
         "WHEN 'dpd90' THEN 4 WHEN 'dpd60' THEN 3 WHEN 'dpd30' THEN 2 "
         "ELSE (days_past_due > 0)::INTEGER END AS sr, "
-        "lag(balance_minor) OVER (PARTITION BY account_id ORDER BY month) AS prev_bal "
+        "lag(balance_minor) OVER (PARTITION BY account_id ORDER BY month) AS prev_bal, "
+        "CASE WHEN credit_limit_minor > 0 THEN greatest(least(CAST(floor("
+        "CAST(balance_minor AS DOUBLE) * 10000 / CAST(credit_limit_minor AS DOUBLE)) AS BIGINT), "
+        "10000), 0) END AS util_bp "
         "FROM account_months "
         "WHERE consumer_id IS NOT NULL AND month <= DATE '{CUT}'"
     ),
