@@ -10,6 +10,7 @@ from openbureau.features.asof import AsOf, month_index
 from openbureau.ingest.load import NationalIdSealer
 from openbureau.scores import registry
 from openbureau.scores.batch import score
+from tests.features.factory import new_account
 from tests.ingest.factories import national_id
 
 from .conftest import Service
@@ -172,3 +173,60 @@ def test_merged_files_are_followed(service: Service) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["consumer_id"] == b
     assert service.rows("SELECT consumer_id FROM inquiries")[0].consumer_id == b
+
+
+def test_an_inquiry_report_shows_the_accounts_the_consumer_sees(service: Service) -> None:
+    # The inquiry reads the file's accounts with its header (one JSON aggregate, dates as
+    # text, re-sorted), the consumer's own report with a query of its own: the same accounts,
+    # fields, grids and order (opened, then id), whatever statements and disputes do to them.
+    cid = service.consumer_a
+    twins = [new_account(service.ctx, service.built, cid, i) for i in (2, 3)]
+    opened = service.rows("SELECT opened FROM accounts WHERE id = :a", a=twins[0])[0].opened
+    service.execute("UPDATE accounts SET opened = :d WHERE id = :a", d=opened, a=twins[1])
+    service.execute(
+        "UPDATE accounts SET closed = :d WHERE id = :a", d=dt.date(2024, 3, 31), a=twins[0]
+    )
+    r = service.call(
+        "consumer_a", "PUT", f"/v1/me/accounts/{twins[1]}/statement", json={"text": "Settled."}
+    )
+    assert r.status_code == 200
+    disputed = int(service.rows("SELECT min(id) FROM accounts WHERE consumer_id = :c", c=cid)[0][0])
+    months = [
+        f"{m.month:%Y-%m}" if isinstance(m.month, dt.date) else str(m.month)[:7]
+        for m in service.rows(
+            "SELECT month FROM account_months WHERE account_id = :a ORDER BY month DESC",
+            a=disputed,
+        )
+    ]
+    for month, outcome in ((months[0], "deleted"), (months[1], None)):
+        r = service.call(
+            "consumer_a",
+            "POST",
+            "/v1/me/disputes",
+            json={"account_id": disputed, "month": month, "reason": "never_late"},
+        )
+        assert r.status_code == 201, r.text
+        if outcome is not None:
+            r = service.call(
+                "furnisher_a",
+                "POST",
+                f"/v1/furnishers/bankcard/disputes/{r.json()['dispute_id']}/resolution",
+                json={"outcome": outcome, "note": "Reported in error."},
+            )
+            assert r.status_code == 200 and r.json()["effect"] == "removed"
+
+    mine = service.call("consumer_a", "GET", "/v1/me/report").json()
+    theirs = service.inquire(service.consent()).json()["report"]
+    assert theirs["accounts"] == mine["accounts"]
+    assert (
+        theirs["statements"] == mine["statements"] == [{"account_id": twins[1], "text": "Settled."}]
+    )
+    assert theirs["summary"] == mine["summary"]
+    # What the comparison covers: a tie on the opening date, a closed account, a removed
+    # latest month (the account's state from the month before) and a flagged one.
+    shown = {a["account_id"]: a for a in theirs["accounts"]}
+    order = [(a["opened"], a["account_id"]) for a in theirs["accounts"]]
+    assert order == sorted(order) and shown[twins[0]]["opened"] == shown[twins[1]]["opened"]
+    assert shown[twins[0]]["closed"] == "2024-03-31"
+    assert shown[disputed]["last_reported_month"] == months[1]
+    assert [d["state"] for d in shown[disputed]["disputes"]] == ["disputed"]

@@ -29,7 +29,7 @@ from openbureau.service.report import (
     header_beside,
     inquiries_since,
     resolved_header,
-    with_recent_inquiries,
+    with_report_rows,
 )
 from openbureau.store.models import Consent, Consumer, Inquiry
 
@@ -54,7 +54,7 @@ _CONSENT = (
     .with_for_update(read=True)
     .subquery("consent")
 )
-_HEADER_AND_CONSENT = with_recent_inquiries(header_beside(_CONSENT))
+_HEADER_AND_CONSENT = with_report_rows(header_beside(_CONSENT))
 _RECORD = insert(_INQUIRIES).returning(_INQUIRIES.c.id)
 
 

@@ -1,7 +1,8 @@
 """The credit report: one consumer's file as JSON, with a score that agrees with it.
 
 Read with a handful of queries (the file's header with its latest score and controls, the
-accounts with their statements and status grids, the inquiries). The score
+accounts with their statements and status grids, the inquiries); a lender's inquiry reads the
+accounts and inquiries with the header, as JSON columns (:func:`with_report_rows`). The score
 is the consumer's latest batch score when it is fresh: made by the approved model after the
 last change to the consumer's accounts and identity links. Otherwise it is recomputed on
 the spot with the online feature path (:func:`openbureau.features.compute.features_for_consumer`)
@@ -16,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -231,11 +233,11 @@ def inquiries_since(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(days=REPORT_INQUIRY_DAYS)
 
 
-def with_recent_inquiries(stmt: Any) -> Any:
-    """A header statement that also reads the consumer's own inquiries of the report (its
-    ``since`` parameter: :func:`inquiries_since`), so that :func:`build_report` need not:
-    another read in the same round trip."""
-    return stmt.add_columns(_RECENT_INQUIRIES)
+def with_report_rows(stmt: Any) -> Any:
+    """A header statement that also reads the consumer's own accounts (with their grids) and
+    inquiries of the report (its ``since`` parameter: :func:`inquiries_since`), each as one
+    JSON column, so that :func:`build_report` need not: the whole file in one round trip."""
+    return stmt.add_columns(_ACCOUNT_ROWS, _RECENT_INQUIRIES)
 
 
 # Whether a dispute marks or removes something on the account (an index probe per account,
@@ -385,8 +387,18 @@ _LATEST_MONTHS = (
 _INQUIRIES_ONE = _inquiries_stmt(Inquiry.consumer_id == _CID)
 _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
 _RECENT = _INQUIRIES_ONE.add_columns(Inquiry.id).subquery("recent")
-# The inquiries of _INQUIRIES_ONE as one column of a header (see with_recent_inquiries).
+# The rows of _ACCOUNTS_ONE and _INQUIRIES_ONE as columns of a header (see with_report_rows).
+_ACCOUNT_ROWS = (
+    select(_JsonRows(*_ACCOUNTS_ONE.subquery("file_accounts").c))
+    .scalar_subquery()
+    .label("account_rows")
+)
 _RECENT_INQUIRIES = select(_JsonRows(*_RECENT.c)).scalar_subquery().label("recent_inquiries")
+# A row of _ACCOUNTS_ONE rebuilt from its JSON array (see _account_rows).
+_AccountRow = namedtuple(  # type: ignore[misc]
+    "_AccountRow", [c.key for c in _ACCOUNTS_ONE.selected_columns]
+)
+_ACCOUNT_DATES = tuple(_AccountRow._fields.index(f) for f in ("opened", "closed", "last_month"))
 
 
 def header(conn: Connection, consumer_id: str) -> Any:
@@ -434,7 +446,11 @@ def build_report(
     ids = file_ids(conn, consumer_id, merged=head.merged_at is not None)
     one = len(ids) == 1
     params: dict[str, Any] = {"cid": consumer_id} if one else {"ids": ids}
-    accounts = conn.execute(_ACCOUNTS_ONE if one else _ACCOUNTS_MANY, params).all()
+    accounts: Sequence[Any]
+    if one and "account_rows" in head._fields:  # read with the header
+        accounts = _account_rows(head.account_rows)
+    else:
+        accounts = conn.execute(_ACCOUNTS_ONE if one else _ACCOUNTS_MANY, params).all()
     latest_change: dt.datetime | None = as_utc(head.merged_at)
     marks = _Marks()
     marked = [int(a.id) for a in accounts if a.marked]
@@ -517,6 +533,19 @@ class _Inquiry:
     kind: str
     created_at: dt.datetime | None
     id: int
+
+
+def _account_rows(rows: list[list[Any]] | None) -> list[Any]:
+    """The header's ``account_rows`` (JSON arrays, dates as text) as the rows _ACCOUNTS_ONE
+    gives, in its order (opened, id: a JSON aggregate keeps no order of its own)."""
+    out: list[Any] = []
+    for r in rows or ():
+        for i in _ACCOUNT_DATES:
+            if r[i] is not None:
+                r[i] = dt.date.fromisoformat(r[i])
+        out.append(_AccountRow._make(r))
+    out.sort(key=lambda a: (a.opened, a.id))
+    return out
 
 
 def _recent_inquiries(rows: list[list[Any]] | None) -> list[_Inquiry]:
@@ -727,5 +756,5 @@ __all__ = [
     "header_beside",
     "inquiries_since",
     "resolved_header",
-    "with_recent_inquiries",
+    "with_report_rows",
 ]
