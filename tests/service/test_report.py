@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+from sqlalchemy import event
+
 from openbureau.features.asof import AsOf, month_index
 from openbureau.ingest.load import NationalIdSealer
 from openbureau.scores import registry
@@ -230,3 +233,28 @@ def test_an_inquiry_report_shows_the_accounts_the_consumer_sees(service: Service
     assert shown[twins[0]]["closed"] == "2024-03-31"
     assert shown[disputed]["last_reported_month"] == months[1]
     assert [d["state"] for d in shown[disputed]["disputes"]] == ["disputed"]
+
+
+def test_an_inquiry_sends_statements_psycopg_converts_once(service: Service) -> None:
+    # psycopg turns a query's %(name)s placeholders into PostgreSQL's $n once per distinct
+    # text, but caches only texts up to a limit; a longer one is parsed again on every
+    # execution. The inquiry's header statement carries the accounts and inquiries too.
+    if service.db.dialect != "postgresql":
+        pytest.skip("psycopg's query cache: PostgreSQL only")
+    from psycopg import _queries
+
+    limit = _queries.MAX_CACHED_STATEMENT_LENGTH
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    engine = service.client.app.state.bureau.db.engine  # the app's own pool
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert service.inquire(service.consent()).status_code == 201
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    header = [s for s in sent if "account_rows" in s]
+    assert len(header) == 1, "the accounts are read with the header"
+    assert max(len(s.encode()) for s in sent) <= limit, sorted(len(s) for s in sent)

@@ -36,6 +36,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from openbureau.context import Context
@@ -182,11 +183,19 @@ _CID: Any = bindparam("cid")
 _IDS: Any = bindparam("ids", expanding=True)
 
 
+# Short aliases: the header and the accounts statement make up most of an inquiry's header
+# statement, whose text must stay within psycopg's cache of converted queries (4 KB; a
+# longer statement is parsed for its placeholders again on every execution).
+_IR = aliased(IdentityRecord, name="ir")
+_A = aliased(Account, name="a")
+_M = aliased(AccountMonth, name="m")
+
+
 def _latest_identity(column: Any, *extra: Any) -> Any:
     return (
         select(column)
-        .where(IdentityRecord.consumer_id == _CID, *extra)
-        .order_by(IdentityRecord.last_month.desc(), IdentityRecord.id.desc())
+        .where(_IR.consumer_id == _CID, *extra)
+        .order_by(_IR.last_month.desc(), _IR.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -196,10 +205,8 @@ _HEADER = (
     select(
         Consumer.id,
         Consumer.national_id_cipher,
-        _latest_identity(IdentityRecord.name).label("name"),
-        _latest_identity(IdentityRecord.birth_date, IdentityRecord.birth_date.is_not(None)).label(
-            "birth_date"
-        ),
+        _latest_identity(_IR.name).label("name"),
+        _latest_identity(_IR.birth_date, _IR.birth_date.is_not(None)).label("birth_date"),
         select(func.max(ConsumerRedirect.created_at))
         .where(ConsumerRedirect.to_id == _CID)
         .scalar_subquery()
@@ -245,7 +252,7 @@ def with_report_rows(stmt: Any) -> Any:
 _MARKED = (
     select(Dispute.id)
     .where(
-        Dispute.account_id == Account.id,
+        Dispute.account_id == _A.id,
         or_(Dispute.status == "open", Dispute.effect.in_(SUPPRESSING)),
     )
     .exists()
@@ -276,16 +283,16 @@ def _month_number_postgresql(element: _MonthNumber, compiler: Any, **kw: Any) ->
 
 
 # How many months before the account's last reported month each reported month lies.
-_AGE = _MonthNumber(Account.last_month) - _MonthNumber(AccountMonth.month)
+_AGE = _MonthNumber(_A.last_month) - _MonthNumber(_M.month)
 # The status grid, read with the account: "age:status" for each of its months on the grid,
 # comma-separated (the statuses are codes checked at ingestion). One row an account instead
 # of one a month, and one round trip fewer; the grid is most of the report's work. The
 # ``month <= last_month`` bound keeps the scan on the primary key's range.
 _GRID = (
-    select(func.aggregate_strings(cast(_AGE, String) + ":" + AccountMonth.status, ","))
+    select(func.aggregate_strings(cast(_AGE, String) + ":" + _M.status, ","))
     .where(
-        AccountMonth.account_id == Account.id,
-        AccountMonth.month <= Account.last_month,
+        _M.account_id == _A.id,
+        _M.month <= _A.last_month,
         _AGE < GRID_LONG,
     )
     .scalar_subquery()
@@ -295,35 +302,35 @@ _GRID = (
 def _accounts_stmt(where: Any) -> Any:
     return (
         select(
-            Account.id,
-            Account.furnisher_id,
+            _A.id,
+            _A.furnisher_id,
             Furnisher.name.label("furnisher_name"),
-            Account.product,
-            Account.opened,
-            Account.closed,
-            Account.currency,
-            Account.credit_limit_minor,
-            Account.original_amount_minor,
-            Account.term_months,
-            Account.last_month,
-            Account.balance_minor,
-            Account.amount_due_minor,
-            Account.days_past_due,
-            Account.status,
-            Account.updated_at,
+            _A.product,
+            _A.opened,
+            _A.closed,
+            _A.currency,
+            _A.credit_limit_minor,
+            _A.original_amount_minor,
+            _A.term_months,
+            _A.last_month,
+            _A.balance_minor,
+            _A.amount_due_minor,
+            _A.days_past_due,
+            _A.status,
+            _A.updated_at,
             ConsumerStatement.text.label("statement"),
             _MARKED.label("marked"),
             _GRID.label("grid"),
         )
-        .join(Furnisher, Furnisher.id == Account.furnisher_id)
-        .outerjoin(ConsumerStatement, ConsumerStatement.account_id == Account.id)
+        .join(Furnisher, Furnisher.id == _A.furnisher_id)
+        .outerjoin(ConsumerStatement, ConsumerStatement.account_id == _A.id)
         .where(where)
-        .order_by(Account.opened, Account.id)
+        .order_by(_A.opened, _A.id)
     )
 
 
-_ACCOUNTS_ONE = _accounts_stmt(Account.consumer_id == _CID)
-_ACCOUNTS_MANY = _accounts_stmt(Account.consumer_id.in_(_IDS))
+_ACCOUNTS_ONE = _accounts_stmt(_A.consumer_id == _CID)
+_ACCOUNTS_MANY = _accounts_stmt(_A.consumer_id.in_(_IDS))
 
 
 class _JsonRows(FunctionElement[Any]):
@@ -389,9 +396,7 @@ _INQUIRIES_MANY = _inquiries_stmt(Inquiry.consumer_id.in_(_IDS))
 _RECENT = _INQUIRIES_ONE.add_columns(Inquiry.id).subquery("recent")
 # The rows of _ACCOUNTS_ONE and _INQUIRIES_ONE as columns of a header (see with_report_rows).
 _ACCOUNT_ROWS = (
-    select(_JsonRows(*_ACCOUNTS_ONE.subquery("file_accounts").c))
-    .scalar_subquery()
-    .label("account_rows")
+    select(_JsonRows(*_ACCOUNTS_ONE.subquery("fa").c)).scalar_subquery().label("account_rows")
 )
 _RECENT_INQUIRIES = select(_JsonRows(*_RECENT.c)).scalar_subquery().label("recent_inquiries")
 # A row of _ACCOUNTS_ONE rebuilt from its JSON array (see _account_rows).
