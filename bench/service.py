@@ -469,7 +469,7 @@ def _wait_ready(server: Server) -> None:
             with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
                 s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    _wait_all_listening(server)
+                    _wait_workers_loaded(server)
                     return
         except OSError:
             pass
@@ -478,7 +478,7 @@ def _wait_ready(server: Server) -> None:
     raise SystemExit(f"the server did not become ready; see {server.log}")
 
 
-def _wait_all_listening(server: Server, limit_s: float = 120.0) -> None:
+def _wait_workers_loaded(server: Server, limit_s: float = 120.0) -> None:
     """Once one worker answers, wait for the others to finish loading (their CPU at rest for
     a second): the load's connections open at once and stay open, and uvicorn's workers share
     one listening socket, so a worker still loading would get none of them (seen: all 50 on
