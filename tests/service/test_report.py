@@ -235,12 +235,12 @@ def test_an_inquiry_report_shows_the_accounts_the_consumer_sees(service: Service
     assert [d["state"] for d in shown[disputed]["disputes"]] == ["disputed"]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_an_inquiry_sends_statements_psycopg_converts_once(service: Service) -> None:
     # psycopg turns a query's %(name)s placeholders into PostgreSQL's $n once per distinct
     # text, but caches only texts up to a limit; a longer one is parsed again on every
     # execution. The inquiry's header statement carries the accounts and inquiries too.
-    if service.db.dialect != "postgresql":
-        pytest.skip("psycopg's query cache: PostgreSQL only")
     from psycopg import _queries
 
     limit = _queries.MAX_CACHED_STATEMENT_LENGTH
