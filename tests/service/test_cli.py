@@ -156,6 +156,71 @@ def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) ->
     home.close()
 
 
+def test_serve_spreads_connections_over_its_workers(home: Context, cli_env: dict[str, str]) -> None:
+    # Each worker listens on a socket of its own (SO_REUSEPORT): a burst of keep-alive
+    # connections is spread over the workers, not taken by whichever woke first.
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from openbureau.cli.main import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    conns: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # both workers listening
+            listening = [
+                c
+                for c in psutil.net_connections(kind="tcp")
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+            ]
+            if len(listening) == 2:
+                break
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        for _ in range(40):
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c.recv(64).startswith(b"HTTP/1.1 200")
+            conns.append(c)
+        held = sorted(  # per child process (the workers; spawn's resource tracker holds none)
+            n
+            for w in psutil.Process(proc.pid).children()
+            if (n := sum(1 for c in w.net_connections("tcp") if c.laddr.port == port))
+        )
+        # Both listen and both hold a share (two listeners + 40 connections; a hash split of
+        # 40 leaves fewer than 5 on one side about once in ten million).
+        assert len(held) == 2 and held[0] >= 5 and sum(held) == 42, held
+    finally:
+        for c in conns:
+            c.close()
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
+        assert not [w for w in psutil.process_iter(["ppid"]) if w.info["ppid"] == proc.pid]
+    home.close()
+
+
 def test_demo_access_prints_working_curl_commands(
     home: Context, capsys: pytest.CaptureFixture[str]
 ) -> None:

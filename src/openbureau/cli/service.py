@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from openbureau.cli._common import console, err_console, handle_errors, make_context, print_json
 from openbureau.context import Context
+from openbureau.service import workers as worker_processes
 
 if TYPE_CHECKING:
     from openbureau.service.db import ServiceDB
@@ -65,14 +66,25 @@ def serve(
             ctx.close()
         count = workers or ctx.settings.service_workers
     console.print(f"OpenBureau service on http://{host}:{port} ({count} worker(s)); Ctrl-C stops")
+    config: dict[str, Any] = {
+        "app": "openbureau.service.app:app_from_environment",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": "warning",
+    }
+    if count > 1 and worker_processes.available():
+        # Each worker on a socket of its own: the kernel spreads the connections.
+        try:
+            code = worker_processes.run(config, count)
+        except OSError as e:
+            err_console.print(f"[bold red]Error:[/] cannot listen on {host}:{port}: {e.strerror}")
+            raise typer.Exit(1) from None
+        raise typer.Exit(code)
     uvicorn.run(
-        "openbureau.service.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
+        **config,
         workers=count,
-        access_log=access_log,
-        log_level="warning",
         # A worker loads the approved model before it answers, holding the GIL for seconds
         # on a busy machine; uvicorn's 5 s health check would kill and restart it forever.
         timeout_worker_healthcheck=120,
