@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +23,21 @@ runner = CliRunner()
 def _run(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
+
+
+def _serve(cli_env: dict[str, str], *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``openbureau serve`` on a free port, as its own process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-c", "from openbureau.cli.main import main; main()", "serve"]
+    proc = subprocess.Popen(
+        [*command, "--port", str(port), *args],
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return proc, port
 
 
 @pytest.fixture
@@ -110,32 +129,13 @@ def test_commands_refuse_an_uninitialised_home(cli_env: dict[str, str]) -> None:
 
 
 def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     _code, out, _ = _run("clients", "add", "--role", "regulator", "--name", "Reg", "--json")
     key = json.loads(out)["key"]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from openbureau.cli.main import main; main()",
-            "serve",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, **cli_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc, port = _serve(cli_env)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -159,32 +159,11 @@ def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) ->
 def test_serve_spreads_connections_over_its_workers(home: Context, cli_env: dict[str, str]) -> None:
     # Each worker listens on a socket of its own (SO_REUSEPORT): a burst of keep-alive
     # connections is spread over the workers, not taken by whichever woke first.
-    import os
-    import socket
-    import subprocess
-    import sys
     import time
 
     import psutil
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from openbureau.cli.main import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env={**os.environ, **cli_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc, port = _serve(cli_env, "--workers", "2")
     conns: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60

@@ -56,36 +56,35 @@ def run(config: dict[str, Any], count: int) -> int:
     the address cannot be bound."""
     _socket(config["host"], config["port"]).close()  # in use by another program: fail here
     spawn = multiprocessing.get_context("spawn")
-    started: dict[int, float] = {}
     stopping = False
     code = 0
 
-    def start() -> BaseProcess:
+    def start() -> tuple[BaseProcess, float]:
         proc = spawn.Process(target=_worker, args=(config,), name="openbureau-worker")
         proc.start()
-        started[id(proc)] = time.monotonic()
-        return proc
+        return proc, time.monotonic()
 
     def stop(_signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    procs = [start() for _ in range(count)]
+    workers = [start() for _ in range(count)]
     try:
         while not stopping:
             time.sleep(0.2)
-            for i, proc in enumerate(procs):
+            for i, (proc, since) in enumerate(workers):
                 if proc.is_alive() or stopping:
                     continue
-                if time.monotonic() - started[id(proc)] < _STARTUP_S:
+                if time.monotonic() - since < _STARTUP_S:
                     # It failed as it started (a setting, the database): another would too.
                     logger.error("a worker exited (%s) as it started; stopping", proc.exitcode)
                     stopping, code = True, 1
                     break
                 logger.warning("a worker exited (%s); starting another", proc.exitcode)
-                procs[i] = start()
+                workers[i] = start()
     finally:
+        procs = [proc for proc, _ in workers]
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
