@@ -47,7 +47,8 @@ class Settings(BaseSettings):
         features_memory_mb: memory the feature engine (DuckDB) may use before spilling.
         features_threads: threads for feature computation (DuckDB, local Spark); all if unset.
         service_rate_per_s: requests per second each API client may make (token bucket,
-            per server process); above it the service answers 429 with ``Retry-After``.
+            shared by every server process of the home on this machine); above it the
+            service answers 429 with ``Retry-After``.
         service_rate_burst: requests a client may make at once before the rate applies.
         service_refusal_delay_s: seconds a 429 is held before it is sent (a tarpit: a client
             that ignores ``Retry-After`` cannot turn refusals into a flood of work).

@@ -40,6 +40,37 @@ def _serve(cli_env: dict[str, str], *args: str) -> tuple[subprocess.Popen[bytes]
     return proc, port
 
 
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, workers: int) -> None:
+    """Until ``workers`` sockets listen on ``port`` (each worker binds its own)."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + 60
+    while True:
+        listening = [
+            c
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+        ]
+        if len(listening) == workers:
+            return
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.2)
+
+
+def _held_by_workers(proc: subprocess.Popen[bytes], port: int) -> list[int]:
+    """Sockets on ``port`` each worker holds (spawn's resource tracker holds none)."""
+    import psutil
+
+    return sorted(
+        n
+        for w in psutil.Process(proc.pid).children()
+        if (n := sum(1 for c in w.net_connections("tcp") if c.laddr.port == port))
+    )
+
+
 @pytest.fixture
 def home(cli_env: dict[str, str]) -> Context:
     code, _out, err = _run("init")
@@ -159,35 +190,18 @@ def test_serve_answers_over_real_http(home: Context, cli_env: dict[str, str]) ->
 def test_serve_spreads_connections_over_its_workers(home: Context, cli_env: dict[str, str]) -> None:
     # Each worker listens on a socket of its own (SO_REUSEPORT): a burst of keep-alive
     # connections is spread over the workers, not taken by whichever woke first.
-    import time
-
     import psutil
 
     proc, port = _serve(cli_env, "--workers", "2")
     conns: list[socket.socket] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:  # both workers listening
-            listening = [
-                c
-                for c in psutil.net_connections(kind="tcp")
-                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
-            ]
-            if len(listening) == 2:
-                break
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.2)
+        _wait_listening(proc, port, 2)
         for _ in range(40):
             c = socket.create_connection(("127.0.0.1", port), timeout=30)
             c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
             assert c.recv(64).startswith(b"HTTP/1.1 200")
             conns.append(c)
-        held = sorted(  # per child process (the workers; spawn's resource tracker holds none)
-            n
-            for w in psutil.Process(proc.pid).children()
-            if (n := sum(1 for c in w.net_connections("tcp") if c.laddr.port == port))
-        )
+        held = _held_by_workers(proc, port)
         # Both listen and both hold a share (two listeners + 40 connections; a hash split of
         # 40 leaves fewer than 5 on one side about once in ten million).
         assert len(held) == 2 and held[0] >= 5 and sum(held) == 42, held
@@ -197,6 +211,66 @@ def test_serve_spreads_connections_over_its_workers(home: Context, cli_env: dict
         proc.terminate()
         assert proc.wait(timeout=60) == 0
         assert not [w for w in psutil.process_iter(["ppid"]) if w.info["ppid"] == proc.pid]
+    home.close()
+
+
+def test_serve_workers_share_each_clients_rate_limit(
+    home: Context, cli_env: dict[str, str]
+) -> None:
+    # One client on 16 keep-alive connections, which reach both workers: it gets its burst
+    # and rate once in all (a bucket per worker would give it about twice as much).
+    import threading
+    import time
+
+    import httpx
+
+    _code, out, _ = _run("clients", "add", "--role", "regulator", "--name", "Reg", "--json")
+    key = json.loads(out)["key"]
+    rate, burst = 2, 4
+    env = {
+        **cli_env,
+        "OPENBUREAU_SERVICE_RATE_PER_S": str(rate),
+        "OPENBUREAU_SERVICE_RATE_BURST": str(burst),
+        "OPENBUREAU_SERVICE_REFUSAL_DELAY_S": "0",
+    }
+    proc, port = _serve(env, "--workers", "2")
+    clients = [
+        httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {key}"},
+            limits=httpx.Limits(max_connections=1),
+            timeout=30,
+        )
+        for _ in range(16)
+    ]
+    codes: list[int] = []
+    try:
+        _wait_listening(proc, port, 2)
+        for c in clients:  # the key verified on both workers, the connections open
+            assert c.get("/v1/health").status_code == 200
+        start = time.monotonic()
+        deadline = start + 2.0
+
+        def hammer(client: httpx.Client) -> None:
+            while time.monotonic() < deadline:
+                codes.append(client.get("/v1/audit/verify").status_code)
+
+        threads = [threading.Thread(target=hammer, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - start
+        held = _held_by_workers(proc, port)
+        assert len(held) == 2 and min(held) >= 3, held  # both workers served the client
+    finally:
+        for c in clients:
+            c.close()
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0
+    assert set(codes) == {200, 429}, codes
+    served = codes.count(200)
+    assert burst <= served <= burst + rate * elapsed + 1, (served, elapsed)
     home.close()
 
 

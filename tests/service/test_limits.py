@@ -3,15 +3,19 @@ pages, RFC 9457 problems for every error (never a trace or a value sent), scrapi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
 from openbureau.context import Context
+from openbureau.errors import RateLimitedError
 from openbureau.service import limits
 from openbureau.store.models import Inquiry
 from tests.features import factory
@@ -82,11 +86,87 @@ def test_a_limited_client_is_refused_before_routing_and_held(limited: Service) -
     assert limited.call("consumer_b", "GET", "/v1/me/controls").status_code == 200
 
 
-def test_rate_limiter_refills() -> None:
-    limiter = limits.RateLimiter(rate=1000.0, burst=1)
+@pytest.mark.parametrize("shared", [False, True], ids=["process", "shared"])
+def test_rate_limiter_refills(shared: bool, tmp_path: Path) -> None:
+    limiter = (
+        limits.SharedRateLimiter(tmp_path / "rate", rate=1000.0, burst=1)
+        if shared
+        else limits.RateLimiter(rate=1000.0, burst=1)
+    )
     limiter.check("a")
+    with pytest.raises(RateLimitedError):
+        limiter.check("a")
     time.sleep(0.01)
     limiter.check("a")  # refilled after 10 ms at 1000/s
+
+
+def _take_all(path: Path, client: str, tries: int) -> int:
+    """Tokens ``client`` gets from the table at ``path`` in ``tries`` attempts."""
+    limiter = limits.SharedRateLimiter(path, rate=1e-6, burst=25)
+    taken = 0
+    for _ in range(tries):
+        try:
+            limiter.check(client)
+            taken += 1
+        except RateLimitedError:
+            pass
+    return taken
+
+
+def test_processes_share_one_budget_per_client(tmp_path: Path) -> None:
+    # Four processes (server workers) drawing on the same clients' buckets at once: each
+    # client gets its burst once in all, not once per process.
+    path = tmp_path / "run" / "rate-limits"
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(4) as pool:
+        taken = pool.starmap(_take_all, [(path, c, 40) for c in ("a", "b") for _ in range(4)])
+    assert sum(taken[:4]) == 25 and sum(taken[4:]) == 25, taken
+
+
+def test_every_client_keeps_a_bucket_of_its_own(tmp_path: Path) -> None:
+    # 4,000 clients active at once (each within its refill time) in the 16,384 slots.
+    limiter = limits.SharedRateLimiter(tmp_path / "rate", rate=1e-6, burst=1)
+    clients = [f"client-{i}" for i in range(4000)]
+    for client in clients:
+        limiter.check(client)
+    refused = 0
+    for client in clients:
+        with contextlib.suppress(RateLimitedError):
+            limiter.check(client)
+            continue
+        refused += 1
+    assert refused == len(clients)
+
+
+def test_a_full_table_gives_way_to_the_bucket_used_longest_ago(tmp_path: Path) -> None:
+    limiter = limits.SharedRateLimiter(tmp_path / "rate", rate=1e-6, burst=1, slots=4)
+    for client in "abcd":
+        limiter.check(client)
+    limiter.check("e")  # no slot left: takes a's, the oldest
+    limiter.check("a")  # so a starts again with a full bucket (in b's slot)
+    for client in "cdea":  # the others kept theirs
+        with pytest.raises(RateLimitedError):
+            limiter.check(client)
+
+
+def test_a_refilled_bucket_gives_its_slot_to_a_new_client(tmp_path: Path) -> None:
+    limiter = limits.SharedRateLimiter(tmp_path / "rate", rate=100.0, burst=1, slots=2)
+    limiter.check("a")
+    limiter.check("b")
+    time.sleep(0.02)  # both full again: their slots are free
+    limiter.check("c")
+    with pytest.raises(RateLimitedError):
+        limiter.check("c")
+
+
+def test_a_table_of_another_layout_is_started_again(tmp_path: Path) -> None:
+    path = tmp_path / "rate"
+    path.write_bytes(b"not a rate table")
+    limiter = limits.SharedRateLimiter(path, rate=1e-6, burst=1)
+    limiter.check("a")
+    with pytest.raises(RateLimitedError):
+        limiter.check("a")
+    assert path.read_bytes().startswith(b"OBRATE01")
 
 
 def test_body_limit_is_413(limited: Service) -> None:

@@ -57,7 +57,7 @@ class Bureau:
     ctx: Context
     db: ServiceDB
     auth: Authenticator
-    limiter: limits.RateLimiter
+    limiter: limits.Limiter
     reports: ReportContext
     profile: Profile
     clock: Clock
@@ -990,7 +990,9 @@ def create_app(ctx: Context, *, clock: Clock | None = None) -> FastAPI:
         ctx=ctx,
         db=db,
         auth=Authenticator(db, keys, cache_seconds=settings.service_auth_cache_s),
-        limiter=limits.RateLimiter(settings.service_rate_per_s, settings.service_rate_burst),
+        limiter=limits.rate_limiter(
+            settings.home, settings.service_rate_per_s, settings.service_rate_burst
+        ),
         reports=ReportContext(ctx=ctx, scorer=Scorer(ctx), sealer=ctx.sealer),
         profile=get_profile(settings.jurisdiction),
         clock=clock or system_clock,
