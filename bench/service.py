@@ -480,9 +480,10 @@ def _wait_ready(server: Server) -> None:
 
 def _wait_workers_loaded(server: Server, limit_s: float = 120.0) -> None:
     """Once one worker answers, wait for the others to finish loading (their CPU at rest for
-    a second): the load's connections open at once and stay open, and uvicorn's workers share
-    one listening socket, so a worker still loading would get none of them (seen: all 50 on
-    one of two workers, 260–270 inquiries/s against 300–380 with both)."""
+    a second): the load's connections open at once and stay open, and a worker still loading
+    gets none of them — with uvicorn's shared socket (seen: all 50 on one of two workers,
+    260–270 inquiries/s against 300–380 with both) as with serve's own sockets, where a
+    worker listens only once it has loaded."""
     try:
         workers = psutil.Process(server.proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
