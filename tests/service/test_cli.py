@@ -246,7 +246,7 @@ def test_serve_workers_share_each_clients_rate_limit(
     codes: list[int] = []
     try:
         _wait_listening(proc, port, 2)
-        for c in clients:  # the key verified on both workers, the connections open
+        for c in clients:  # open the connections (the kernel spreads them over the workers)
             assert c.get("/v1/health").status_code == 200
         start = time.monotonic()
         deadline = start + 2.0
@@ -262,7 +262,9 @@ def test_serve_workers_share_each_clients_rate_limit(
             t.join()
         elapsed = time.monotonic() - start
         held = _held_by_workers(proc, port)
-        assert len(held) == 2 and min(held) >= 3, held  # both workers served the client
+        # Both workers served the client: each holds its listener and at least one of the
+        # 16 connections (all 16 on one side: about once in 30,000 runs).
+        assert len(held) == 2 and min(held) >= 2, held
     finally:
         for c in clients:
             c.close()
