@@ -81,12 +81,16 @@ class RateLimiter:
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-                raise RateLimitedError(
-                    f"rate limit of {self.rate:g} requests a second exceeded; retry in {wait} s",
-                    wait,
-                )
+                raise _refused(self.rate, tokens)
             self._buckets[key] = (tokens - 1.0, now)
+
+
+def _refused(rate: float, tokens: float) -> RateLimitedError:
+    """The 429 for a bucket holding ``tokens`` (< 1), with the whole seconds until one."""
+    wait = max(1, math.ceil((1.0 - tokens) / rate))
+    return RateLimitedError(
+        f"rate limit of {rate:g} requests a second exceeded; retry in {wait} s", wait
+    )
 
 
 class SharedRateLimiter:
@@ -110,7 +114,6 @@ class SharedRateLimiter:
 
         self.rate = rate
         self.burst = float(burst)
-        self.path = path
         self._slots = slots
         self._refill_s = self.burst / rate  # an untouched bucket is full again after this
         self._lockf = fcntl.lockf
@@ -156,10 +159,7 @@ class SharedRateLimiter:
             finally:
                 self._lockf(self._fd, self._unlocked)
         if not taken:
-            wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-            raise RateLimitedError(
-                f"rate limit of {self.rate:g} requests a second exceeded; retry in {wait} s", wait
-            )
+            raise _refused(self.rate, tokens)
 
     def _find(self, digest: bytes, now: float) -> tuple[int, float, float]:
         """The slot of ``digest`` (offset, tokens, last); a fresh full bucket if it has none."""
