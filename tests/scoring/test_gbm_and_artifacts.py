@@ -101,3 +101,28 @@ def test_tampered_or_foreign_artifacts_are_refused(
         load_model(tmp_path / "x")
     with pytest.raises(ArtifactError, match="cannot read"):
         load_model(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("kind", ["scorecard", "gbm"])
+def test_a_fit_does_not_depend_on_the_order_of_the_rows(
+    kind: str, hmeq: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    """Two bureaus holding the same data in different orders train the same model."""
+    X, y = hmeq
+    shuffled = np.random.default_rng(7).permutation(len(y))
+    X2, y2 = X.iloc[shuffled].reset_index(drop=True), y[shuffled]
+
+    def fit(frame: pd.DataFrame, target: np.ndarray) -> Scorecard | GBMChallenger:
+        if kind == "scorecard":
+            return Scorecard().fit(frame, target)
+        return GBMChallenger(n_jobs=1).fit(frame, target)
+
+    a, b = fit(X, y), fit(X2, y2)
+    assert a.data_hash_ == b.data_hash_
+    np.testing.assert_array_equal(a.predict_score(X), b.predict_score(X))
+    if isinstance(a, GBMChallenger) and isinstance(b, GBMChallenger):
+        assert a.model_text() == b.model_text()
+    # a different table (one target flipped) is a different data hash
+    y3 = y.copy()
+    y3[0] = 1 - y3[0]
+    assert fit(X, y3).data_hash_ != a.data_hash_

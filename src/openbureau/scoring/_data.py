@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,15 +266,26 @@ def binary_target(y: Any) -> npt.NDArray[np.int64]:
     return values.astype(np.int64)
 
 
-def data_hash(X: pd.DataFrame, y: Sequence[Any] | npt.NDArray[Any] | None = None) -> str:
-    """SHA-256 of the training table (column names, dtypes and pandas row hashes) and target."""
+def canonical_rows(X: pd.DataFrame, y: IntArray) -> tuple[pd.DataFrame, IntArray, str]:
+    """The rows in an order set by their content, and the SHA-256 data hash of the table.
+
+    A model must be a function of its training data, not of the order the rows came in: two
+    bureaus holding the same file list it in different orders (consumer ids are keyed per
+    home), and LightGBM's early-stopping split and bagging follow row positions — the same
+    data in another order gave the same consumer a GBM score 17 points apart, and the
+    scorecard's solver differed in the 13th digit. Sorting by each row's pandas hash, then
+    the target, gives one order for one multiset of rows (equal rows are interchangeable).
+    The hash covers column names, dtypes, the sorted row hashes and the targets in that
+    order, so it too names the data, whatever its order.
+    """
+    rows = pd.util.hash_pandas_object(X, index=False).to_numpy()
+    order = np.lexsort((y, rows))
     digest = hashlib.sha256()
     for name, dtype in zip(X.columns, X.dtypes, strict=True):
         digest.update(f"{name}:{dtype};".encode())
-    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
-    if y is not None:
-        digest.update(np.asarray(y, dtype=np.int64).tobytes())
-    return "sha256:" + digest.hexdigest()
+    digest.update(rows[order].tobytes())
+    digest.update(np.asarray(y[order], dtype=np.int64).tobytes())
+    return X.iloc[order].reset_index(drop=True), y[order], "sha256:" + digest.hexdigest()
 
 
 __all__ = [
@@ -283,9 +294,9 @@ __all__ = [
     "binary_target",
     "canonical_categories",
     "canonical_category",
+    "canonical_rows",
     "column_names",
     "column_slice",
-    "data_hash",
     "factorize_categories",
     "humanise",
     "n_rows",

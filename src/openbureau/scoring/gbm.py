@@ -26,8 +26,8 @@ from openbureau.scoring._data import (
     IntArray,
     as_frame,
     binary_target,
+    canonical_rows,
     column_names,
-    data_hash,
     factorize_categories,
     screen_columns,
     to_float,
@@ -141,6 +141,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         target = binary_target(y)
         if len(frame) != len(target):
             raise ScoringInputError(f"X has {len(frame)} rows but y has {len(target)}")
+        frame, target, digest = canonical_rows(frame, target)
         scaling = Scaling(
             pdo=self.pdo,
             base_score=self.base_score,
@@ -228,7 +229,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         self.classes_ = np.array([0, 1])
-        self.data_hash_ = data_hash(frame, target)
+        self.data_hash_ = digest
         self.n_train_ = len(frame)
         self.bad_rate_ = float(target.mean())
         self.fitted_at_ = datetime.now(UTC).isoformat(timespec="seconds")

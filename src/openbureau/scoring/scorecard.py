@@ -29,7 +29,7 @@ from openbureau.scoring._data import (
     IntArray,
     as_frame,
     binary_target,
-    data_hash,
+    canonical_rows,
     screen_columns,
 )
 from openbureau.scoring.binning import (
@@ -114,6 +114,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         target = binary_target(y)
         if len(frame) != len(target):
             raise ScoringInputError(f"X has {len(frame)} rows but y has {len(target)}")
+        frame, target, digest = canonical_rows(frame, target)
         scaling = Scaling(
             pdo=self.pdo,
             base_score=self.base_score,
@@ -192,7 +193,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = len(self.feature_names_in_)
         self.classes_ = np.array([0, 1])
         self.compiled_ = CompiledScorecard(tuple(characteristics), scaling)
-        self.data_hash_ = data_hash(frame, target)
+        self.data_hash_ = digest
         self.n_train_ = len(frame)
         self.bad_rate_ = float(target.mean())
         self.fitted_at_ = datetime.now(UTC).isoformat(timespec="seconds")
