@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openbureau.errors import ArtifactError
+from openbureau.errors import ArtifactError, ScoringError
 from openbureau.scoring.artifacts import LIGHTGBM_FILE, MODEL_FILE, load_model, save_model
-from openbureau.scoring.gbm import GBMChallenger
+from openbureau.scoring.gbm import GBMChallenger, average_models
 from openbureau.scoring.scorecard import Scorecard
 
 
@@ -126,3 +126,45 @@ def test_a_fit_does_not_depend_on_the_order_of_the_rows(
     y3 = y.copy()
     y3[0] = 1 - y3[0]
     assert fit(X, y3).data_hash_ != a.data_hash_
+
+
+def test_the_gbm_is_a_bag_of_fold_boosters_written_as_one_lightgbm_model(
+    german: tuple[pd.DataFrame, np.ndarray], german_gbm: GBMChallenger
+) -> None:
+    import lightgbm as lgb
+
+    X, y = german
+    assert len(german_gbm.rounds_) == german_gbm.folds == 5
+    assert german_gbm.booster_.num_trees() == sum(german_gbm.rounds_)
+    # averaging: the merged model's log-odds are the mean of its members', a categorical
+    # split included, and its SHAP values still add up to them
+    M = X.assign(purpose=X["purpose"].astype("category").cat.codes)[
+        ["duration_in_month", "age_in_years", "purpose"]
+    ].to_numpy(float)
+    data = lgb.Dataset(M, y, categorical_feature=[2], free_raw_data=False)
+    params = {"objective": "binary", "num_leaves": 4, "verbosity": -1}
+    members = [lgb.train({**params, "seed": k}, data, num_boost_round=10 + 7 * k) for k in range(3)]
+    merged = lgb.Booster(model_str=average_models([m.model_to_string() for m in members]))
+    mean = np.mean([m.predict(M, raw_score=True) for m in members], axis=0)
+    np.testing.assert_allclose(merged.predict(M, raw_score=True), mean, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        merged.predict(M, pred_contrib=True).sum(axis=1), mean, rtol=0, atol=1e-12
+    )
+    assert merged.num_trees() == sum(m.num_trees() for m in members)
+    other = lgb.train(
+        {"objective": "binary", "verbosity": -1}, lgb.Dataset(M[:, :2], y), num_boost_round=3
+    )
+    with pytest.raises(ScoringError, match="different headers"):
+        average_models([members[0].model_to_string(), other.model_to_string()])
+
+
+def test_a_gbm_document_from_before_the_bag_still_loads(german_gbm: GBMChallenger) -> None:
+    document = german_gbm.to_dict()
+    params = dict(document["params"])
+    del params["folds"]
+    params["validation_fraction"] = 0.2
+    legacy = {**document, "params": params, "n_rounds": 37}
+    del legacy["rounds"]
+    again = GBMChallenger.from_dict(legacy, german_gbm.model_text())
+    assert again.rounds_ == [37]
+    assert again.folds == 5
