@@ -128,7 +128,7 @@ def test_a_fit_does_not_depend_on_the_order_of_the_rows(
     assert fit(X, y3).data_hash_ != a.data_hash_
 
 
-def test_the_gbm_is_a_bag_of_fold_boosters_written_as_one_lightgbm_model(
+def test_the_gbm_is_a_bag_of_boosters_written_as_one_lightgbm_model(
     german: tuple[pd.DataFrame, np.ndarray], german_gbm: GBMChallenger
 ) -> None:
     import lightgbm as lgb

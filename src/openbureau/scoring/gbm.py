@@ -2,12 +2,14 @@
 
 Monotone directions come from a per-characteristic map or, for the others, from the
 optbinning trend of that characteristic (risk rising over every bin → +1, falling → −1,
-anything else → unconstrained). The model is a k-fold bag: one booster per stratified fold,
-each trained on the other folds and stopped early on its own, averaged into a single
-LightGBM text model (the average of the boosters' log-odds). Every row serves both to train
-and to decide when to stop, and the average has half the spread of a single early-stopped
-booster — whose stopping round swings 200–450 with the split alone at 20,000 rows. Reason
-codes use LightGBM's own SHAP values (``pred_contrib=True``), exact for the average.
+anything else → unconstrained). The model is a bag of ``folds`` boosters averaged into one
+LightGBM text model (the mean of their log-odds): for each stratified fold, a probe trained
+on the other folds stops early on it, and a member trained on every row runs the probe's
+rounds scaled up to the full data, with its own bagging seed. A single early-stopped
+booster's stopping round swings 200–450 with the split alone at 20,000 rows; the bag
+averages over that and over the bagging draw, and every member still learns from every row
+(members trained on their folds alone lost 0.004 AUC on HMEQ). Reason codes use LightGBM's
+own SHAP values (``pred_contrib=True``), exact for the average.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         max_rounds: upper bound on boosting rounds; early stopping picks the number.
         early_stopping_rounds: patience on each fold's validation log-loss (0: no early
             stopping — one booster of ``max_rounds`` on every row).
-        folds: boosters in the bag, each held out one stratified fold (fewer bads or goods
-            than folds: one booster of ``max_rounds`` on every row).
+        folds: boosters in the bag, each with its rounds found on one stratified fold
+            (fewer bads or goods than folds: one booster of ``max_rounds`` on every row).
         random_state: seed for the folds, bagging and feature sampling.
         n_jobs: LightGBM threads (None: one thread below 50,000 rows, where threads cost
             more than they bring — badly so on a busy machine — else LightGBM's default).
@@ -216,7 +218,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         features: list[str],
         cat_idx: list[int],
     ) -> tuple[Any, list[int]]:
-        """The bag of early-stopped fold boosters as one booster, and each one's rounds."""
+        """The bag as one booster, and each member's rounds."""
         import lightgbm as lgb
         from sklearn.model_selection import StratifiedKFold
 
@@ -232,19 +234,23 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         split = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         members: list[str] = []
         rounds: list[int] = []
-        for train_rows, held_out in split.split(matrix, target):
-            # Subsets of one Dataset share its bins, so the boosters agree on thresholds and
-            # feature ranges and can be written as one model.
-            member = lgb.train(
+        for i, (train_rows, held_out) in enumerate(split.split(matrix, target)):
+            # Subsets of one Dataset share its bins, so every member has the same header
+            # (thresholds, feature ranges) and the members can be written as one model.
+            probe = lgb.train(
                 params,
                 data.subset(train_rows),
                 num_boost_round=self.max_rounds,
                 valid_sets=[data.subset(held_out)],
                 callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
             )
-            best = max(int(member.best_iteration or member.current_iteration()), 1)
-            members.append(member.model_to_string(num_iteration=best))
-            rounds.append(best)
+            found = max(int(probe.best_iteration or probe.current_iteration()), 1)
+            # The member sees every row, k/(k − 1) times the probe's: proportionally more
+            # rounds fit them as closely (the usual rule of thumb).
+            n = max(1, round(found * self.folds / (self.folds - 1)))
+            member = lgb.train({**params, "seed": self.random_state + i}, data, num_boost_round=n)
+            members.append(member.model_to_string())
+            rounds.append(n)
         return lgb.Booster(model_str=average_models(members)), rounds
 
     # -------------------------------------------------------------- scoring
