@@ -140,8 +140,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         }
 
     def fit(self, X: Any, y: Any) -> GBMChallenger:
-        """Infer directions, early-stop on a validation split, refit on every row."""
-
+        """Infer the directions, then train the bag of boosters (see the module docstring)."""
         frame = as_frame(X)
         target = binary_target(y)
         if len(frame) != len(target):
@@ -335,7 +334,7 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         try:
             params = dict(data["params"])
-            params.pop("validation_fraction", None)  # documents before the k-fold bag
+            params.pop("validation_fraction", None)  # documents from before the bag
             model = cls(**params)
             model.booster_ = lgb.Booster(model_str=model_text)
             model.features_ = [str(f) for f in data["features"]]
