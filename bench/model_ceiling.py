@@ -11,6 +11,9 @@ evaluation dates for
 
 * ``bureau outcome``: the GBM challenger itself trained as of the training date on the
   bureau's own 12-month outcome (what ``model train --kind gbm`` does);
+* ``truth's own outcome``: the challenger trained on the consumers of the truth (one person
+  each) with the 12-month outcome that happened in the synthetic world — against ``bureau
+  outcome``, what the bureau's sample and outcome lose between the truth and the file;
 * ``true PD's outcomes`` (with ``--label-draws N``): the challenger trained on the consumers
   of the truth with outcomes drawn afresh from their true PD, N times — the noise every
   12-month yes/no outcome carries and nothing more (no linking, furnishing or exclusion
@@ -174,12 +177,18 @@ def ceiling(
         dev = sample(ctx, train_at)
         bureau = make_model("gbm").fit(dev.X, dev.y)
         t0 = _truth_frame(ctx, truth, train_at)
+        realised = make_model("gbm").fit(t0[names], t0.bad_12m.to_numpy(np.int64))
         drawn = []
         for k in range(label_draws):
             outcome = np.random.default_rng(k).random(len(t0)) < t0.pd_12m.to_numpy(float)
             drawn.append(make_model("gbm").fit(t0[names], outcome.astype(np.int64)))
         oracle = _fit(t0, t0.pd_12m.to_numpy(float), _params(True, "cross_entropy"))
-        rows: dict[str, list[float]] = {"bureau outcome": [], "true PD": [], "true PD, in time": []}
+        rows: dict[str, list[float]] = {
+            "bureau outcome": [],
+            "truth's own outcome": [],
+            "true PD": [],
+            "true PD, in time": [],
+        }
         raw_oracle, raw_columns = None, []
         if raw:  # a perfect label and every raw column, at the date a model can be trained on
             extra0 = raw_history(ctx, train_at)
@@ -191,6 +200,7 @@ def ceiling(
             df = frames[d.key]
             m = df[names].to_numpy(float)
             rows["bureau outcome"].append(_ratio(df, bureau.decision_function(df[names])))
+            rows["truth's own outcome"].append(_ratio(df, realised.decision_function(df[names])))
             if drawn:
                 ratios = [_ratio(df, g.decision_function(df[names])) for g in drawn]
                 head = f"true PD's outcomes ×{len(drawn)}"
