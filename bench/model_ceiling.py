@@ -61,7 +61,7 @@ from openbureau.features.compute import load_features
 from openbureau.features.spec import FEATURES, feature_names
 from openbureau.scores.evaluate import consumer_persons
 from openbureau.scores.train import GBM_DEFAULTS, make_model, sample
-from openbureau.scoring.gbm import average_models
+from openbureau.scoring.gbm import train_bag
 from openbureau.synth import SynthConfig
 
 _DIRECTION = {"increasing": 1, "decreasing": -1, "none": 0}
@@ -110,27 +110,15 @@ def _fit(
     params: dict[str, Any],
     columns: list[str] | None = None,
 ) -> Any:
-    """LightGBM as the challenger trains it: a bag of 5 members, each trained on every row
-    for the rounds its fold's probe found (× 5/4), averaged into one model."""
+    """LightGBM as the challenger trains it (``train_bag``), on any label: for a soft one
+    (the true PD) the folds are stratified on its upper and lower half."""
     import lightgbm as lgb
-    from sklearn.model_selection import StratifiedKFold
 
     m = frame[columns or feature_names()].to_numpy(float)
     strata = (y > np.median(y)) if params["objective"] == "cross_entropy" else y
     data = lgb.Dataset(m, y, free_raw_data=False)
-    members = []
-    for i, (tr, va) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(m, strata)):
-        probe = lgb.train(
-            params,
-            data.subset(tr),
-            2000,
-            valid_sets=[data.subset(va)],
-            callbacks=[lgb.early_stopping(100, verbose=False)],
-        )
-        rounds = max(1, round(max(probe.best_iteration, 1) * 5 / 4))
-        member = lgb.train({**params, "seed": i}, data, rounds)
-        members.append(member.model_to_string())
-    return lgb.Booster(model_str=average_models(members))
+    booster, _ = train_bag(params, data, strata, folds=5, max_rounds=2000, patience=100, seed=0)
+    return booster
 
 
 def _ratio(df: pd.DataFrame, score: np.ndarray[Any, Any]) -> float:

@@ -219,7 +219,6 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ) -> tuple[Any, list[int]]:
         """The bag as one booster, and each member's rounds."""
         import lightgbm as lgb
-        from sklearn.model_selection import StratifiedKFold
 
         data = lgb.Dataset(
             matrix, target, feature_name=features, categorical_feature=cat_idx, free_raw_data=False
@@ -230,27 +229,15 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             or np.bincount(target, minlength=2).min() < self.folds
         ):
             return lgb.train(params, data, num_boost_round=self.max_rounds), [self.max_rounds]
-        split = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
-        members: list[str] = []
-        rounds: list[int] = []
-        for i, (train_rows, held_out) in enumerate(split.split(matrix, target)):
-            # Subsets of one Dataset share its bins, so every member has the same header
-            # (thresholds, feature ranges) and the members can be written as one model.
-            probe = lgb.train(
-                params,
-                data.subset(train_rows),
-                num_boost_round=self.max_rounds,
-                valid_sets=[data.subset(held_out)],
-                callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-            )
-            found = max(int(probe.best_iteration or probe.current_iteration()), 1)
-            # The member sees every row, k/(k − 1) times the probe's: proportionally more
-            # rounds fit them as closely (the usual rule of thumb).
-            n = max(1, round(found * self.folds / (self.folds - 1)))
-            member = lgb.train({**params, "seed": self.random_state + i}, data, num_boost_round=n)
-            members.append(member.model_to_string())
-            rounds.append(n)
-        return lgb.Booster(model_str=average_models(members)), rounds
+        return train_bag(
+            params,
+            data,
+            target,
+            folds=self.folds,
+            max_rounds=self.max_rounds,
+            patience=self.early_stopping_rounds,
+            seed=self.random_state,
+        )
 
     # -------------------------------------------------------------- scoring
     def _features_matrix(self, X: Any) -> npt.NDArray[np.float64]:
@@ -363,6 +350,48 @@ class GBMChallenger(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return model
 
 
+def train_bag(
+    params: Mapping[str, Any],
+    data: Any,
+    strata: npt.NDArray[Any],
+    *,
+    folds: int,
+    max_rounds: int,
+    patience: int,
+    seed: int,
+) -> tuple[Any, list[int]]:
+    """The challenger's bag on a LightGBM ``Dataset``: one booster, and each member's rounds.
+
+    For each of ``folds`` folds stratified on ``strata``, a probe trains on the other folds
+    and stops early on that one; a member trains on every row for the probe's rounds scaled
+    to the full data, with bagging seed ``seed + i``; the members are averaged into one model.
+    """
+    import lightgbm as lgb
+    from sklearn.model_selection import StratifiedKFold
+
+    split = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    members: list[str] = []
+    rounds: list[int] = []
+    for i, (train_rows, held_out) in enumerate(split.split(strata, strata)):
+        # Subsets of one Dataset share its bins, so every member has the same header
+        # (thresholds, feature ranges) and the members can be written as one model.
+        probe = lgb.train(
+            dict(params),
+            data.subset(train_rows),
+            num_boost_round=max_rounds,
+            valid_sets=[data.subset(held_out)],
+            callbacks=[lgb.early_stopping(patience, verbose=False)],
+        )
+        found = max(int(probe.best_iteration or probe.current_iteration()), 1)
+        # The member sees every row, k/(k − 1) times the probe's: proportionally more
+        # rounds fit them as closely (the usual rule of thumb).
+        n = max(1, round(found * folds / (folds - 1)))
+        member = lgb.train({**params, "seed": seed + i}, data, num_boost_round=n)
+        members.append(member.model_to_string())
+        rounds.append(n)
+    return lgb.Booster(model_str=average_models(members)), rounds
+
+
 def average_models(texts: Sequence[str]) -> str:
     """One LightGBM text model whose raw score is the mean of the given models' raw scores.
 
@@ -433,4 +462,4 @@ def _matrix(
     return out
 
 
-__all__ = ["GBMChallenger", "average_models"]
+__all__ = ["GBMChallenger", "average_models", "train_bag"]
